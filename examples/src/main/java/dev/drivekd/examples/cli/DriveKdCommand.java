@@ -1,0 +1,62 @@
+package dev.drivekd.examples.cli;
+
+import dev.drivekd.core.engine.ComputeDevice;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code examples/target/drivekd.jar}. */
+@Command(
+    name = "drivekd",
+    mixinStandardHelpOptions = true,
+    versionProvider = DriveKdCommand.Version.class,
+    description = {
+      "Multi-teacher attention distillation of driving vision-language models (Drive-KD,"
+          + " arXiv 2601.21288) on DJL."
+    },
+    subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+public final class DriveKdCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    ComputeDevice.requireOffline();
+    System.exit(newCommandLine().execute(args));
+  }
+
+  /** The configured picocli command line, shared by {@link #main} and tests. */
+  public static CommandLine newCommandLine() {
+    return new CommandLine(new DriveKdCommand());
+  }
+
+  /** Reads the build's version stamp. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      Properties p = new Properties();
+      try (InputStream in =
+          DriveKdCommand.class.getResourceAsStream("/dev/drivekd/examples/version.properties")) {
+        if (in == null) {
+          throw new IllegalStateException("version.properties missing from the drivekd jar");
+        }
+        p.load(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return new String[] {
+        "drivekd " + p.getProperty("version"),
+        "DJL " + p.getProperty("djl") + ", libtorch " + p.getProperty("pytorch"),
+        "Java " + System.getProperty("java.version")
+      };
+    }
+  }
+}

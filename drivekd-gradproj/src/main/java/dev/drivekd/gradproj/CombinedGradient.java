@@ -1,0 +1,99 @@
+package dev.drivekd.gradproj;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * The result of a combine: per parameter tensor, the combined gradient as a linear combination of
+ * the K task gradients, formed on demand with one pass over that tensor's {@code [K, n]} buffer.
+ * Nothing parameter-sized exists until {@link #addTo} or {@link #materialize} asks for one tensor,
+ * so writing the update needs at most one extra tensor-sized buffer at a time.
+ */
+public final class CombinedGradient implements AutoCloseable {
+  private final TaskGradients gradients;
+  private final GramMatrices patterns;
+  private final Combination total;
+  private final ProjectionReport report;
+  private final NDManager manager;
+  private final NDArray[] rowVectors;
+
+  CombinedGradient(
+      TaskGradients gradients, GramMatrices patterns, Combination total, ProjectionReport report) {
+    this.gradients = gradients;
+    this.patterns = patterns;
+    this.total = total;
+    this.report = report;
+    this.manager = gradients.getManager().newSubManager();
+    this.rowVectors = new NDArray[patterns.patternCount()];
+  }
+
+  /** Whether the combined gradient has a value for this parameter ({@code None} otherwise). */
+  public boolean isPresent(int param) {
+    return total.present[patterns.patternOf(param)];
+  }
+
+  /** The coefficients of the task gradients for this parameter (index = task). */
+  public double[] coefficients(int param) {
+    return total.coefficients[patterns.patternOf(param)].clone();
+  }
+
+  /** What the combine did. */
+  public ProjectionReport report() {
+    return report;
+  }
+
+  /**
+   * Adds the combined gradient of parameter {@code param} into {@code target} (same element count),
+   * in place; does nothing where the combined gradient is absent. This is the write-back of
+   * method.md 4.5: {@code grad = prev + total}.
+   */
+  public void addTo(int param, NDArray target) {
+    if (!isPresent(param)) {
+      return;
+    }
+    try (NDArray value = compute(param)) {
+      try (NDArray shaped = value.reshape(target.getShape())) {
+        target.addi(shaped);
+      }
+    }
+  }
+
+  /**
+   * The combined gradient of one parameter as a new array in {@code into}, shaped like the
+   * parameter, or {@code null} where it is absent.
+   */
+  public NDArray materialize(int param, NDManager into) {
+    if (!isPresent(param)) {
+      return null;
+    }
+    NDArray value = compute(param);
+    NDArray shaped = value.reshape(gradients.shape(param));
+    shaped.attach(into);
+    value.close();
+    return shaped;
+  }
+
+  private NDArray compute(int param) {
+    int pattern = patterns.patternOf(param);
+    NDArray buffer = gradients.buffer(param);
+    NDArray row = rowVector(pattern, buffer);
+    NDArray out = row.matMul(buffer); // [1, K] x [K, n]: the one pass over the tensor
+    out.attach(manager);
+    return out;
+  }
+
+  private NDArray rowVector(int pattern, NDArray buffer) {
+    if (rowVectors[pattern] == null) {
+      double[] c = total.coefficients[pattern];
+      NDArray v = manager.create(c, new Shape(1, c.length)).toDevice(buffer.getDevice(), false);
+      rowVectors[pattern] = v.toType(buffer.getDataType(), false);
+    }
+    return rowVectors[pattern];
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,68 @@
+package dev.drivekd.gradproj;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Parameter;
+import java.util.List;
+
+/**
+ * Moves gradients between DJL {@link Parameter}s and drivekd: snapshots a task's gradients into
+ * {@link TaskGradients}, and adds a {@link CombinedGradient} into the parameters' gradients so that
+ * a DJL {@code Optimizer} or {@code Trainer.step()} applies it (djl-notes.md section 2). Every
+ * {@code getGradient()} wrapper is closed here, so nothing accumulates in the model's manager.
+ */
+public final class GradientWriter {
+  private static final NDIndex ALL = new NDIndex("...");
+
+  private GradientWriter() {}
+
+  /**
+   * Copies the current gradients of {@code parameters} into task {@code task}'s rows. {@code
+   * reached[i] == false} marks parameter i absent for this task (the loss does not reach it).
+   */
+  public static void snapshot(
+      TaskGradients into, String task, List<Parameter> parameters, boolean[] reached) {
+    requireSize(into, parameters);
+    if (reached.length != parameters.size()) {
+      throw new IllegalArgumentException(
+          "reached has " + reached.length + " entries for " + parameters.size() + " parameters");
+    }
+    int k = into.taskIndex(task);
+    for (int i = 0; i < parameters.size(); i++) {
+      if (!reached[i]) {
+        into.snapshot(k, i, null);
+        continue;
+      }
+      try (NDArray grad = parameters.get(i).getArray().getGradient()) {
+        into.snapshot(k, i, grad);
+      }
+    }
+  }
+
+  /** {@code grad += combined} for every parameter where the combined gradient is present. */
+  public static void addInto(List<Parameter> parameters, CombinedGradient combined) {
+    for (int i = 0; i < parameters.size(); i++) {
+      if (combined.isPresent(i)) {
+        try (NDArray grad = parameters.get(i).getArray().getGradient()) {
+          combined.addTo(i, grad);
+        }
+      }
+    }
+  }
+
+  /** Zeroes the gradients of {@code parameters} in place. */
+  public static void zero(List<Parameter> parameters) {
+    for (Parameter p : parameters) {
+      try (NDArray grad = p.getArray().getGradient()) {
+        grad.set(ALL, 0); // a fill, not grad - grad, which would keep NaN
+      }
+    }
+  }
+
+  private static void requireSize(TaskGradients g, List<Parameter> parameters) {
+    if (g.parameterCount() != parameters.size()) {
+      throw new IllegalArgumentException(
+          parameters.size() + " parameters for TaskGradients of " + g.parameterCount());
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package dev.drivekd.gradproj;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The K x K Gram matrices of the task gradients, one per support pattern (the set of tasks that
+ * reach a parameter). Every dot product of any linear combination of task gradients follows from
+ * them, so a projection needs these few numbers on the host and nothing else: they are summed on
+ * the device and read back in a single synchronisation.
+ */
+final class GramMatrices {
+  private final int taskCount;
+  private final int[] patternOfParam;
+  private final int[] patternMasks;
+  private final double[][][] grams;
+
+  private GramMatrices(
+      int taskCount, int[] patternOfParam, int[] patternMasks, double[][][] grams) {
+    this.taskCount = taskCount;
+    this.patternOfParam = patternOfParam;
+    this.patternMasks = patternMasks;
+    this.grams = grams;
+  }
+
+  /** Support patterns and their Gram matrices (one host synchronisation). */
+  static GramMatrices compute(TaskGradients g) {
+    return build(g, true);
+  }
+
+  /** Support patterns only: no device work, no synchronisation; dot products unavailable. */
+  static GramMatrices patternsOnly(TaskGradients g) {
+    return build(g, false);
+  }
+
+  private static GramMatrices build(TaskGradients g, boolean withGrams) {
+    int k = g.taskCount();
+    if (k > 30) {
+      throw new IllegalArgumentException("At most 30 tasks are supported, got " + k);
+    }
+    Map<Integer, Integer> patternIndex = new LinkedHashMap<>();
+    int[] patternOfParam = new int[g.parameterCount()];
+    for (int p = 0; p < g.parameterCount(); p++) {
+      int mask = 0;
+      for (int t = 0; t < k; t++) {
+        if (g.isPresent(t, p)) {
+          mask |= 1 << t;
+        }
+      }
+      patternOfParam[p] = patternIndex.computeIfAbsent(mask, m -> patternIndex.size());
+    }
+    int[] masks = patternIndex.keySet().stream().mapToInt(Integer::intValue).toArray();
+    if (!withGrams) {
+      return new GramMatrices(k, patternOfParam, masks, null);
+    }
+    double[][][] grams = new double[masks.length][k][k];
+    try (NDManager scratch = g.getManager().newSubManager()) {
+      NDArray[] sums = new NDArray[masks.length];
+      for (int p = 0; p < g.parameterCount(); p++) {
+        if (masks[patternOfParam[p]] == 0) {
+          continue;
+        }
+        NDArray buffer = g.buffer(p);
+        NDArray transposed = buffer.transpose();
+        transposed.attach(scratch);
+        NDArray gram = buffer.matMul(transposed);
+        gram.attach(scratch);
+        NDArray gram64 = gram.toType(DataType.FLOAT64, false);
+        gram64.attach(scratch);
+        int i = patternOfParam[p];
+        sums[i] = sums[i] == null ? gram64 : sums[i].addi(gram64);
+      }
+      List<NDArray> present = new ArrayList<>();
+      for (NDArray s : sums) {
+        present.add(s == null ? scratch.zeros(new Shape(k, k), DataType.FLOAT64) : s);
+      }
+      if (!present.isEmpty()) {
+        NDArray stacked = NDArrays.stack(new NDList(present));
+        double[] host = stacked.toDoubleArray(); // the one host synchronisation
+        for (int i = 0; i < masks.length; i++) {
+          for (int r = 0; r < k; r++) {
+            System.arraycopy(host, (i * k + r) * k, grams[i][r], 0, k);
+          }
+        }
+      }
+    }
+    return new GramMatrices(k, patternOfParam, masks, grams);
+  }
+
+  /**
+   * The textbook (dense) view: every task counts as present on every parameter, absent entries
+   * being zero, so one pattern carries the summed Gram matrix.
+   */
+  GramMatrices dense() {
+    int[] one = new int[patternOfParam.length];
+    int full = (1 << taskCount) - 1;
+    return new GramMatrices(taskCount, one, new int[] {full}, new double[][][] {total()});
+  }
+
+  /** Whether any Gram entry is NaN or infinite (a non-finite task gradient). */
+  boolean hasNonFinite() {
+    for (double[][] g : grams) {
+      for (double[] row : g) {
+        for (double v : row) {
+          if (!Double.isFinite(v)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Tasks whose squared norm is not finite. */
+  List<Integer> nonFiniteTasks() {
+    double[][] t = total();
+    List<Integer> bad = new ArrayList<>();
+    for (int k = 0; k < taskCount; k++) {
+      if (!Double.isFinite(t[k][k])) {
+        bad.add(k);
+      }
+    }
+    return bad;
+  }
+
+  int taskCount() {
+    return taskCount;
+  }
+
+  int patternCount() {
+    return patternMasks.length;
+  }
+
+  int patternOf(int param) {
+    return patternOfParam[param];
+  }
+
+  boolean taskPresent(int pattern, int task) {
+    return (patternMasks[pattern] & (1 << task)) != 0;
+  }
+
+  double[][] gram(int pattern) {
+    return grams[pattern];
+  }
+
+  /** Sum of the Gram matrices over all patterns: plain dot products of the task gradients. */
+  double[][] total() {
+    double[][] t = new double[taskCount][taskCount];
+    for (double[][] g : grams) {
+      for (int r = 0; r < taskCount; r++) {
+        for (int c = 0; c < taskCount; c++) {
+          t[r][c] += g[r][c];
+        }
+      }
+    }
+    return t;
+  }
+}

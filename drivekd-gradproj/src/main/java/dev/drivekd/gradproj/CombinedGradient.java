@@ -86,8 +86,13 @@ public final class CombinedGradient implements AutoCloseable {
   private NDArray rowVector(int pattern, NDArray buffer) {
     if (rowVectors[pattern] == null) {
       double[] c = total.coefficients[pattern];
-      NDArray v = manager.create(c, new Shape(1, c.length)).toDevice(buffer.getDevice(), false);
-      rowVectors[pattern] = v.toType(buffer.getDataType(), false);
+      try (NDArray host = manager.create(c, new Shape(1, c.length))) {
+        NDArray onDevice = host.toDevice(buffer.getDevice(), true);
+        rowVectors[pattern] = onDevice.toType(buffer.getDataType(), false);
+        if (rowVectors[pattern] != onDevice) {
+          onDevice.close();
+        }
+      }
     }
     return rowVectors[pattern];
   }

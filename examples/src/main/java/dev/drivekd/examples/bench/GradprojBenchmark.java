@@ -1,0 +1,288 @@
+package dev.drivekd.examples.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.drivekd.gradproj.CombinedGradient;
+import dev.drivekd.gradproj.GradientProjection;
+import dev.drivekd.gradproj.ReferenceStyleAgp;
+import dev.drivekd.gradproj.TaskGradients;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * Times one AGP combine (Gram matrices, one host read, the update added into the parameters'
+ * gradients) against a plain pass that only sums the same K gradients into the gradients, and
+ * against the reference-style implementation (full copies, one host read per tensor per dot
+ * product), all in one run on the same data. Also reports host synchronisations and the peak
+ * resident memory each method adds, in units of one parameter-sized float32 buffer.
+ */
+final class GradprojBenchmark {
+  static final String[] TASKS = {"ce", "p:first_att_Atv", "r:intermediate", "d:penult_att_Atv"};
+
+  private final Device device;
+  private final int tensors;
+  private final Consumer<String> progress;
+
+  GradprojBenchmark(Device device, int tensors, Consumer<String> progress) {
+    this.device = device;
+    this.tensors = tensors;
+    this.progress = progress;
+  }
+
+  /** Figures for one model size. */
+  record SizeResult(
+      long parameters,
+      int tensors,
+      double agpMs,
+      double plainSumMs,
+      double referenceStyleMs,
+      double agpGigabytesPerSecond,
+      int hostSyncsPerCombine,
+      long referenceStyleHostSyncs,
+      double agpExtraParamBuffers,
+      double referenceStyleExtraParamBuffers,
+      int projectionsFired) {
+
+    Map<String, Object> toMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("parameters", parameters);
+      m.put("tensors", tensors);
+      m.put("agp_ms", round(agpMs));
+      m.put("plain_sum_ms", round(plainSumMs));
+      m.put("ratio_to_plain_sum", round(agpMs / plainSumMs));
+      m.put("reference_style_ms", Double.isNaN(referenceStyleMs) ? null : round(referenceStyleMs));
+      m.put(
+          "speedup_vs_reference_style",
+          Double.isNaN(referenceStyleMs) ? null : round(referenceStyleMs / agpMs));
+      m.put("agp_effective_gb_per_s", round(agpGigabytesPerSecond));
+      m.put("host_syncs_per_combine", hostSyncsPerCombine);
+      m.put(
+          "reference_style_host_syncs_per_combine",
+          referenceStyleHostSyncs < 0 ? null : referenceStyleHostSyncs);
+      m.put("agp_extra_param_sized_buffers", round(agpExtraParamBuffers));
+      m.put(
+          "reference_style_extra_param_sized_buffers",
+          Double.isNaN(referenceStyleExtraParamBuffers)
+              ? null
+              : round(referenceStyleExtraParamBuffers));
+      m.put("projections_fired", projectionsFired);
+      return m;
+    }
+  }
+
+  SizeResult measure(long parameters, int repeats, boolean withReference) {
+    long[] sizes = tensorSizes(parameters, tensors, new Random(parameters));
+    int k = TASKS.length;
+    try (NDManager manager = NDManager.newBaseManager(device)) {
+      List<Shape> shapes = new ArrayList<>();
+      for (long s : sizes) {
+        shapes.add(new Shape(s));
+      }
+      List<NDArray> grads = new ArrayList<>();
+      for (Shape s : shapes) {
+        grads.add(manager.zeros(s, DataType.FLOAT32));
+      }
+      // per-task source gradients, kept only when the reference-style anchor needs them
+      List<List<NDArray>> sources = new ArrayList<>();
+      for (int t = 0; t < k; t++) {
+        sources.add(new ArrayList<>());
+      }
+      try (TaskGradients g =
+          TaskGradients.create(manager, List.of(TASKS), shapes, DataType.FLOAT32)) {
+        fill(manager, g, sizes, sources, withReference);
+        g.weight(TASKS[0], 1.0).weight(TASKS[1], 0.8).weight(TASKS[2], 0.1).weight(TASKS[3], 0.1);
+        int smallest = argMin(sizes);
+        GradientProjection agp = GradientProjection.agp().optSeed(42);
+
+        Runnable agpStep =
+            () -> {
+              // a fresh snapshot: the Gram matrices must be computed again, as in training
+              g.snapshot(0, smallest, g.buffer(smallest).get(0));
+              try (CombinedGradient c = agp.combine(g)) {
+                for (int i = 0; i < sizes.length; i++) {
+                  c.addTo(i, grads.get(i));
+                }
+              }
+            };
+        Runnable plainStep =
+            () -> {
+              for (int i = 0; i < sizes.length; i++) {
+                try (NDArray sum = g.buffer(i).sum(new int[] {0})) {
+                  grads.get(i).addi(sum);
+                }
+              }
+            };
+        progress.accept(String.format("gradproj %,d parameters: AGP vs plain sum", parameters));
+        double plainMs = medianMs(plainStep, repeats);
+        double agpMs = medianMs(agpStep, repeats);
+        int syncsBefore = g.hostSynchronisations();
+        int fired;
+        g.snapshot(0, smallest, g.buffer(smallest).get(0));
+        try (CombinedGradient c = agp.combine(g)) {
+          fired = c.report().projectionsFired();
+        }
+        int syncs = g.hostSynchronisations() - syncsBefore;
+        double agpExtra = peakExtraBuffers(agpStep, parameters);
+
+        double referenceMs = Double.NaN;
+        double referenceExtra = Double.NaN;
+        long referenceSyncs = -1;
+        if (withReference) {
+          progress.accept(String.format("gradproj %,d parameters: reference style", parameters));
+          double[] weights = {1.0, 0.8, 0.1, 0.1};
+          long[] syncCount = new long[1];
+          Runnable referenceStep =
+              () -> {
+                try (NDManager step = manager.newSubManager()) {
+                  ReferenceStyleAgp reference = new ReferenceStyleAgp(step);
+                  List<List<NDArray>> weighted = new ArrayList<>();
+                  for (int t = 0; t < k; t++) {
+                    List<NDArray> w = new ArrayList<>();
+                    for (NDArray a : sources.get(t)) {
+                      NDArray x = a == null ? null : a.mul(weights[t]);
+                      if (x != null) {
+                        x.attach(step);
+                      }
+                      w.add(x);
+                    }
+                    weighted.add(w);
+                  }
+                  List<NDArray> total = reference.combine(weighted, List.of(1, 2, 3));
+                  for (int i = 0; i < sizes.length; i++) {
+                    if (total.get(i) != null) {
+                      grads.get(i).addi(total.get(i));
+                    }
+                  }
+                  syncCount[0] = reference.hostSynchronisations();
+                }
+              };
+          referenceMs = medianMs(referenceStep, Math.max(1, repeats / 2));
+          referenceSyncs = syncCount[0];
+          referenceExtra = peakExtraBuffers(referenceStep, parameters);
+        }
+        double bytes = (double) (k + 2) * parameters * Float.BYTES;
+        return new SizeResult(
+            parameters,
+            sizes.length,
+            agpMs,
+            plainMs,
+            referenceMs,
+            bytes / (agpMs / 1e3) / 1e9,
+            syncs,
+            referenceSyncs,
+            agpExtra,
+            referenceExtra,
+            fired);
+      }
+    }
+  }
+
+  /**
+   * Task gradients with the structure of a real student: the anchor reaches every tensor, the
+   * perception task the first 20 %, the others the first 90 %; followers partly oppose the anchor
+   * so that projections fire.
+   */
+  private static void fill(
+      NDManager manager,
+      TaskGradients g,
+      long[] sizes,
+      List<List<NDArray>> sources,
+      boolean keepSources) {
+    int n = sizes.length;
+    for (int i = 0; i < n; i++) {
+      try (NDManager scratch = manager.newSubManager()) {
+        NDArray anchor = scratch.randomNormal(new Shape(sizes[i]));
+        NDArray[] tasks = {
+          anchor,
+          i < n / 5 ? anchor.mul(-0.3f).add(scratch.randomNormal(new Shape(sizes[i]))) : null,
+          i < n * 9 / 10 ? anchor.mul(0.2f).add(scratch.randomNormal(new Shape(sizes[i]))) : null,
+          i < n * 9 / 10 ? anchor.mul(-0.1f).add(scratch.randomNormal(new Shape(sizes[i]))) : null
+        };
+        for (int t = 0; t < tasks.length; t++) {
+          g.snapshot(t, i, tasks[t]);
+          if (keepSources) {
+            NDArray kept = tasks[t] == null ? null : tasks[t].duplicate();
+            if (kept != null) {
+              kept.attach(manager);
+            }
+            sources.get(t).add(kept);
+          }
+        }
+      }
+    }
+  }
+
+  /** Tensor sizes spread log-uniformly over three decades, summing to {@code total}. */
+  static long[] tensorSizes(long total, int count, Random random) {
+    double[] w = new double[count];
+    double sum = 0;
+    for (int i = 0; i < count; i++) {
+      w[i] = Math.exp(random.nextDouble() * Math.log(1000));
+      sum += w[i];
+    }
+    long[] sizes = new long[count];
+    long assigned = 0;
+    for (int i = 0; i < count; i++) {
+      sizes[i] = Math.max(1, Math.round(total * w[i] / sum));
+      assigned += sizes[i];
+    }
+    sizes[argMax(sizes)] += total - assigned;
+    return sizes;
+  }
+
+  private static double medianMs(Runnable step, int repeats) {
+    step.run(); // warm-up
+    double[] times = new double[repeats];
+    for (int r = 0; r < repeats; r++) {
+      long t0 = System.nanoTime();
+      step.run();
+      times[r] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(times);
+    return times[repeats / 2];
+  }
+
+  private static double peakExtraBuffers(Runnable step, long parameters) {
+    if (!ProcessMemory.available()) {
+      return Double.NaN;
+    }
+    System.gc();
+    long base = ProcessMemory.residentBytes();
+    ProcessMemory.resetPeak();
+    step.run();
+    long peak = ProcessMemory.peakBytes();
+    return Math.max(0, peak - base) / (double) (parameters * Float.BYTES);
+  }
+
+  private static int argMin(long[] a) {
+    int best = 0;
+    for (int i = 1; i < a.length; i++) {
+      if (a[i] < a[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private static int argMax(long[] a) {
+    int best = 0;
+    for (int i = 1; i < a.length; i++) {
+      if (a[i] > a[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  static double round(double v) {
+    return Math.round(v * 1000.0) / 1000.0;
+  }
+}

@@ -32,7 +32,7 @@ public final class DrivingDataset {
     int unknown = 0;
     for (DrivingSample sample : this.samples) {
       c.merge(sample.capability(), 1, Integer::sum);
-      if (sample.type() != null && sample.type().fromFallback()) {
+      if (sample.type().fromFallback()) {
         unknown++;
       }
     }

@@ -34,6 +34,7 @@ public record DrivingSample(
     Objects.requireNonNull(answer, "answer");
     Objects.requireNonNull(taggedQuestion, "taggedQuestion");
     Objects.requireNonNull(capability, "capability");
+    Objects.requireNonNull(type, "type");
     images = List.copyOf(images);
   }
 
@@ -44,7 +45,7 @@ public record DrivingSample(
 
   /** The raw question type as written ({@code str()}-ed), or null when absent or null. */
   public String rawQuestionType() {
-    return type == null ? null : type.rawType();
+    return type.rawType();
   }
 
   /** The training blocks: user turn (loss mask false) then assistant turn (true). */

@@ -44,6 +44,10 @@ final class ImagePathResolver {
               + resolved
               + ")");
     }
+    if (resolved.equals(root)) {
+      throw DatasetException.forField(
+          file, recordIndex, field, "image path \"" + rawPath + "\" names the data root itself");
+    }
     if (policy == ImageCheckPolicy.REQUIRE_READABLE) {
       requireReadable(resolved, rawPath, file, recordIndex, field);
     }

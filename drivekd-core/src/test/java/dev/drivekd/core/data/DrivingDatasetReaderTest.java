@@ -159,6 +159,18 @@ class DrivingDatasetReaderTest {
   }
 
   @Test
+  void pathsThatNameNoFileAreRejectedEvenTextOnly() throws IOException {
+    Path dotDot = write("[" + item("<image>?", "[\"sub/..\"]", "p") + "]");
+    DatasetException e = assertThrows(DatasetException.class, () -> TEXT_ONLY.read(dotDot));
+    assertLocated(e, 0, "images[0]");
+    assertTrue(e.problem().contains("names the data root itself"), e.problem());
+    Path empty = write("[" + item("<image_path></image_path>?", "[]", "p") + "]");
+    e = assertThrows(DatasetException.class, () -> TEXT_ONLY.read(empty));
+    assertLocated(e, 0, "question");
+    assertTrue(e.problem().contains("non-empty image path"), e.problem());
+  }
+
+  @Test
   void malformedJsonReportsLineAndColumn() throws IOException {
     Path file = write("[\n  {\"question\": \"q\",\n   \"answer\": }\n]");
     DatasetException e = assertThrows(DatasetException.class, () -> TEXT_ONLY.read(file));

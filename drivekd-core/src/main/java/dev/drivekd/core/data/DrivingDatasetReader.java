@@ -1,0 +1,189 @@
+package dev.drivekd.core.data;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a Drive-KD JSON dataset (method.md 6.1) into a validated {@link DrivingDataset}.
+ *
+ * <p>The root is a list of records or an object whose first list-valued key among {@code data,
+ * items, samples, dataset, records} holds them. All question types are resolved first, as the
+ * reference does, then each record's question, answer and images. Bad input raises a {@link
+ * DatasetException} naming the file, record and field; tolerated oddities (non-object entries,
+ * surplus placeholders or images) are logged and kept in {@link DrivingDataset#warnings()}.
+ */
+public final class DrivingDatasetReader {
+
+  private static final Logger logger = LoggerFactory.getLogger(DrivingDatasetReader.class);
+
+  /** The keys of an object root that may hold the records, in precedence order. */
+  public static final List<String> ROOT_KEYS =
+      List.of("data", "items", "samples", "dataset", "records");
+
+  // Python's json module accepts NaN/Infinity and rejects trailing data; match both.
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
+
+  private final Path dataRoot;
+  private final UnknownTypePolicy unknownTypePolicy;
+  private final ImageCheckPolicy imageCheckPolicy;
+
+  private DrivingDatasetReader(Builder builder) {
+    this.dataRoot = builder.dataRoot;
+    this.unknownTypePolicy = builder.unknownTypePolicy;
+    this.imageCheckPolicy = builder.imageCheckPolicy;
+  }
+
+  /** Creates a builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Reads and validates a dataset file.
+   *
+   * @param file the JSON file
+   * @return the dataset
+   * @throws DatasetException on any bad input
+   */
+  public DrivingDataset read(Path file) {
+    JsonNode root = parse(file);
+    List<DatasetWarning> warnings = new ArrayList<>();
+    List<Integer> positions = new ArrayList<>();
+    List<JsonNode> items = records(root, file, warnings, positions);
+    if (items.isEmpty()) {
+      throw DatasetException.forFile(file, "no records: expected at least one JSON object", null);
+    }
+    QuestionTypeResolver types = new QuestionTypeResolver(unknownTypePolicy);
+    List<TypeAssignment> assignments = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      assignments.add(types.resolve(items.get(i), file, positions.get(i)));
+    }
+    Path imageRoot = dataRoot != null ? dataRoot : file.toAbsolutePath().getParent();
+    SampleParser parser =
+        new SampleParser(file, new ImagePathResolver(imageRoot, imageCheckPolicy), warnings::add);
+    List<DrivingSample> samples = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      samples.add(parser.parse(items.get(i), positions.get(i), assignments.get(i)));
+    }
+    DrivingDataset dataset = new DrivingDataset(file, samples, warnings);
+    logger.info(
+        "Loaded {} samples from {} (perception={}, reasoning={}, planning={}, unknown_handled={})",
+        dataset.size(),
+        file,
+        dataset.count(Capability.PERCEPTION),
+        dataset.count(Capability.REASONING),
+        dataset.count(Capability.PLANNING),
+        dataset.unknownCount());
+    return dataset;
+  }
+
+  private static JsonNode parse(Path file) {
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return JSON.readTree(reader);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      String where =
+          at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
+      throw DatasetException.forFile(file, where + "malformed JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw DatasetException.forFile(file, "cannot read the file: " + e, e);
+    }
+  }
+
+  private static List<JsonNode> records(
+      JsonNode root, Path file, List<DatasetWarning> warnings, List<Integer> positions) {
+    JsonNode list = null;
+    String listField = null;
+    if (root != null && root.isArray()) {
+      list = root;
+    } else if (root != null && root.isObject()) {
+      for (String key : ROOT_KEYS) {
+        if (root.path(key).isArray()) {
+          list = root.get(key);
+          listField = key;
+          break;
+        }
+      }
+    }
+    if (list == null) {
+      throw DatasetException.forFile(
+          file,
+          "root must be a list of records or an object with a list under one of "
+              + ROOT_KEYS
+              + ", found "
+              + QuestionAnswerExtractor.describe(root),
+          null);
+    }
+    List<JsonNode> items = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode entry = list.get(i);
+      if (entry.isObject()) {
+        items.add(entry);
+        positions.add(i);
+      } else {
+        DatasetWarning w =
+            new DatasetWarning(
+                file,
+                i,
+                listField,
+                "entry is " + QuestionAnswerExtractor.describe(entry) + ", not an object; dropped");
+        logger.warn("{}", w);
+        warnings.add(w);
+      }
+    }
+    return items;
+  }
+
+  /** Builds a {@link DrivingDatasetReader}. */
+  public static final class Builder {
+    private Path dataRoot;
+    private UnknownTypePolicy unknownTypePolicy = UnknownTypePolicy.error();
+    private ImageCheckPolicy imageCheckPolicy = ImageCheckPolicy.REQUIRE_READABLE;
+
+    Builder() {}
+
+    /**
+     * Sets the folder that image paths are relative to and must stay inside. Defaults to the folder
+     * of the dataset file.
+     */
+    public Builder optDataRoot(Path dataRoot) {
+      this.dataRoot = Objects.requireNonNull(dataRoot, "dataRoot");
+      return this;
+    }
+
+    /** Sets what happens to unknown question types; default {@link UnknownTypePolicy#error()}. */
+    public Builder optUnknownTypePolicy(UnknownTypePolicy policy) {
+      this.unknownTypePolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Sets how image files are checked; default {@link ImageCheckPolicy#REQUIRE_READABLE}. */
+    public Builder optImageCheckPolicy(ImageCheckPolicy policy) {
+      this.imageCheckPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Builds the reader. */
+    public DrivingDatasetReader build() {
+      return new DrivingDatasetReader(this);
+    }
+  }
+}

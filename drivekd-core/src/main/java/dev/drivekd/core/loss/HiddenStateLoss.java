@@ -50,9 +50,11 @@ public final class HiddenStateLoss extends DistillationLoss {
     return LossSupport.scoped(
         () -> {
           NDArray projected = projection == null ? student : projection.apply(student);
-          long studentSize = projected.getShape().get(2);
           long teacherSize = teacher.getShape().get(2);
-          if (projected.getShape().dimension() != 3 || studentSize != teacherSize) {
+          if (projected.getShape().dimension() != 3
+              || projected.getShape().get(0) != teacher.getShape().get(0)
+              || projected.getShape().get(1) != teacher.getShape().get(1)
+              || projected.getShape().get(2) != teacherSize) {
             throw new IllegalArgumentException(
                 "hidden sizes differ (student "
                     + projected.getShape()

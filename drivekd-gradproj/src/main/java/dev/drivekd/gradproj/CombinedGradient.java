@@ -3,6 +3,7 @@ package dev.drivekd.gradproj;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * The result of a combine: per parameter tensor, the combined gradient as a linear combination of
@@ -26,6 +27,12 @@ public final class CombinedGradient implements AutoCloseable {
     this.report = report;
     this.manager = gradients.getManager().newSubManager();
     this.rowVectors = new NDArray[patterns.patternCount()];
+    for (int param = 0; param < gradients.parameterCount(); param++) {
+      int pattern = patterns.patternOf(param);
+      if (rowVectors[pattern] == null && total.present[pattern]) {
+        rowVectors[pattern] = rowVector(total.coefficients[pattern], gradients.buffer(param));
+      }
+    }
   }
 
   /** Whether the combined gradient has a value for this parameter ({@code None} otherwise). */
@@ -60,6 +67,25 @@ public final class CombinedGradient implements AutoCloseable {
   }
 
   /**
+   * Adds the combined gradient into every parameter's target ({@code targets.get(i)} for parameter
+   * i), spreading the tensors over the host workers. This is the whole write-back.
+   */
+  public void addAllTo(List<NDArray> targets) {
+    if (targets.size() != gradients.parameterCount()) {
+      throw new IllegalArgumentException(
+          targets.size() + " targets for " + gradients.parameterCount() + " parameters");
+    }
+    List<int[]> groups = gradients.workerGroups();
+    TensorWorkers.run(
+        groups.size(),
+        w -> {
+          for (int param : groups.get(w)) {
+            addTo(param, targets.get(param));
+          }
+        });
+  }
+
+  /**
    * The combined gradient of one parameter as a new array in {@code into}, shaped like the
    * parameter, or {@code null} where it is absent.
    */
@@ -67,34 +93,27 @@ public final class CombinedGradient implements AutoCloseable {
     if (!isPresent(param)) {
       return null;
     }
-    NDArray value = compute(param);
-    NDArray shaped = value.reshape(gradients.shape(param));
-    shaped.attach(into);
-    value.close();
-    return shaped;
+    try (NDArray value = compute(param)) {
+      NDArray shaped = value.reshape(gradients.shape(param));
+      shaped.attach(into);
+      return shaped;
+    }
   }
 
   private NDArray compute(int param) {
-    int pattern = patterns.patternOf(param);
-    NDArray buffer = gradients.buffer(param);
-    NDArray row = rowVector(pattern, buffer);
-    NDArray out = row.matMul(buffer); // [1, K] x [K, n]: the one pass over the tensor
-    out.attach(manager);
-    return out;
+    NDArray row = rowVectors[patterns.patternOf(param)];
+    return row.matMul(gradients.buffer(param)); // [1, K] x [K, n]: the one pass over the tensor
   }
 
-  private NDArray rowVector(int pattern, NDArray buffer) {
-    if (rowVectors[pattern] == null) {
-      double[] c = total.coefficients[pattern];
-      try (NDArray host = manager.create(c, new Shape(1, c.length))) {
-        NDArray onDevice = host.toDevice(buffer.getDevice(), true);
-        rowVectors[pattern] = onDevice.toType(buffer.getDataType(), false);
-        if (rowVectors[pattern] != onDevice) {
-          onDevice.close();
-        }
+  private NDArray rowVector(double[] c, NDArray buffer) {
+    try (NDArray host = manager.create(c, new Shape(1, c.length))) {
+      NDArray onDevice = host.toDevice(buffer.getDevice(), true);
+      NDArray typed = onDevice.toType(buffer.getDataType(), false);
+      if (typed != onDevice) {
+        onDevice.close();
       }
+      return typed;
     }
-    return rowVectors[pattern];
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.drivekd.gradproj;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,12 +42,14 @@ public final class GradientWriter {
 
   /** {@code grad += combined} for every parameter where the combined gradient is present. */
   public static void addInto(List<Parameter> parameters, CombinedGradient combined) {
-    for (int i = 0; i < parameters.size(); i++) {
-      if (combined.isPresent(i)) {
-        try (NDArray grad = parameters.get(i).getArray().getGradient()) {
-          combined.addTo(i, grad);
-        }
+    List<NDArray> grads = new ArrayList<>();
+    try {
+      for (Parameter p : parameters) {
+        grads.add(p.getArray().getGradient());
       }
+      combined.addAllTo(grads);
+    } finally {
+      grads.forEach(NDArray::close);
     }
   }
 

@@ -62,37 +62,53 @@ final class GramMatrices {
       return new GramMatrices(k, patternOfParam, masks, null);
     }
     double[][][] grams = new double[masks.length][k][k];
+    List<int[]> groups = g.workerGroups();
     try (NDManager scratch = g.getManager().newSubManager()) {
-      NDArray[] sums = new NDArray[masks.length];
-      for (int p = 0; p < g.parameterCount(); p++) {
-        if (masks[patternOfParam[p]] == 0) {
-          continue;
-        }
-        NDArray buffer = g.buffer(p);
-        NDArray transposed = buffer.transpose();
-        transposed.attach(scratch);
-        NDArray gram = buffer.matMul(transposed);
-        gram.attach(scratch);
-        NDArray gram64 = gram.toType(DataType.FLOAT64, false);
-        gram64.attach(scratch);
-        int i = patternOfParam[p];
-        sums[i] = sums[i] == null ? gram64 : sums[i].addi(gram64);
+      NDManager[] workerManagers = new NDManager[groups.size()];
+      NDArray[][] partial = new NDArray[groups.size()][masks.length];
+      for (int w = 0; w < workerManagers.length; w++) {
+        workerManagers[w] = scratch.newSubManager();
       }
-      List<NDArray> present = new ArrayList<>();
-      for (NDArray s : sums) {
-        present.add(s == null ? scratch.zeros(new Shape(k, k), DataType.FLOAT64) : s);
-      }
-      if (!present.isEmpty()) {
-        NDArray stacked = NDArrays.stack(new NDList(present));
-        double[] host = stacked.toDoubleArray(); // the one host synchronisation
-        for (int i = 0; i < masks.length; i++) {
-          for (int r = 0; r < k; r++) {
-            System.arraycopy(host, (i * k + r) * k, grams[i][r], 0, k);
+      TensorWorkers.run(
+          groups.size(),
+          w -> {
+            for (int p : groups.get(w)) {
+              int i = patternOfParam[p];
+              if (masks[i] != 0) {
+                partial[w][i] = accumulate(partial[w][i], g.buffer(p), workerManagers[w]);
+              }
+            }
+          });
+      List<NDArray> perPattern = new ArrayList<>();
+      for (int i = 0; i < masks.length; i++) {
+        NDArray sum = scratch.zeros(new Shape(k, k), DataType.FLOAT64);
+        for (NDArray[] worker : partial) {
+          if (worker[i] != null) {
+            sum.addi(worker[i]);
           }
+        }
+        perPattern.add(sum);
+      }
+      NDArray stacked = NDArrays.stack(new NDList(perPattern));
+      double[] host = stacked.toDoubleArray(); // the one host synchronisation
+      for (int i = 0; i < masks.length; i++) {
+        for (int r = 0; r < k; r++) {
+          System.arraycopy(host, (i * k + r) * k, grams[i][r], 0, k);
         }
       }
     }
     return new GramMatrices(k, patternOfParam, masks, grams);
+  }
+
+  /** {@code sum += B B^T} in float64, every temporary attached to {@code manager}. */
+  private static NDArray accumulate(NDArray sum, NDArray buffer, NDManager manager) {
+    NDArray transposed = buffer.transpose();
+    transposed.attach(manager);
+    NDArray gram = buffer.matMul(transposed);
+    gram.attach(manager);
+    NDArray gram64 = gram.toType(DataType.FLOAT64, false);
+    gram64.attach(manager);
+    return sum == null ? gram64 : sum.addi(gram64);
   }
 
   /**

@@ -29,6 +29,7 @@ public final class TaskGradients implements AutoCloseable {
   private final boolean[][] present;
   private final double[] weights;
   private List<String> stage2Order;
+  private final List<int[]> workerGroups;
   private GramMatrices gram;
   private int hostSyncs;
 
@@ -47,9 +48,12 @@ public final class TaskGradients implements AutoCloseable {
     this.present = new boolean[tasks.size()][shapes.size()];
     this.weights = new double[tasks.size()];
     Arrays.fill(weights, 1.0);
+    long[] sizes = new long[shapes.size()];
     for (int p = 0; p < shapes.size(); p++) {
-      buffers[p] = manager.zeros(new Shape(tasks.size(), shapes.get(p).size()), dataType);
+      sizes[p] = shapes.get(p).size();
+      buffers[p] = manager.zeros(new Shape(tasks.size(), sizes[p]), dataType);
     }
+    this.workerGroups = TensorWorkers.balance(sizes);
   }
 
   /**
@@ -213,6 +217,11 @@ public final class TaskGradients implements AutoCloseable {
       hostSyncs++;
     }
     return gram;
+  }
+
+  /** Parameter indices per host worker, balanced by size. */
+  List<int[]> workerGroups() {
+    return workerGroups;
   }
 
   boolean hasGram() {

@@ -15,14 +15,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
  * Times one AGP combine (Gram matrices, one host read, the update added into the parameters'
- * gradients) against a plain pass that only sums the same K gradients into the gradients, and
- * against the reference-style implementation (full copies, one host read per tensor per dot
- * product), all in one run on the same data. Also reports host synchronisations and the peak
- * resident memory each method adds, in units of one parameter-sized float32 buffer.
+ * gradients) against a plain pass that only sums the same K gradients into the gradients (the
+ * faster of one and two dispatching threads), and against the reference-style implementation (full
+ * copies, one host read per tensor per dot product), all in one run on the same data. Also reports
+ * host synchronisations and the peak resident memory each method adds, in units of one
+ * parameter-sized float32 buffer.
  */
 final class GradprojBenchmark {
   static final String[] TASKS = {"ce", "p:first_att_Atv", "r:intermediate", "d:penult_att_Atv"};
@@ -30,6 +35,13 @@ final class GradprojBenchmark {
   private final Device device;
   private final int tensors;
   private final Consumer<String> progress;
+  private final ExecutorService workers =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "bench-plain-sum");
+            t.setDaemon(true);
+            return t;
+          });
 
   GradprojBenchmark(Device device, int tensors, Consumer<String> progress) {
     this.device = device;
@@ -50,6 +62,21 @@ final class GradprojBenchmark {
       double agpExtraParamBuffers,
       double referenceStyleExtraParamBuffers,
       int projectionsFired) {
+
+    SizeResult withMemory(double agpExtra, double referenceExtra) {
+      return new SizeResult(
+          parameters,
+          tensors,
+          agpMs,
+          plainSumMs,
+          referenceStyleMs,
+          agpGigabytesPerSecond,
+          hostSyncsPerCombine,
+          referenceStyleHostSyncs,
+          agpExtra,
+          referenceExtra,
+          projectionsFired);
+    }
 
     Map<String, Object> toMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -79,6 +106,14 @@ final class GradprojBenchmark {
   }
 
   SizeResult measure(long parameters, int repeats, boolean withReference) {
+    return measure(parameters, repeats, withReference, false);
+  }
+
+  /**
+   * With {@code memoryOnly}, skips the timings and reports only the peak extra memory of one AGP
+   * combine and one reference-style combine, each the first of its kind in this process.
+   */
+  SizeResult measure(long parameters, int repeats, boolean withReference, boolean memoryOnly) {
     long[] sizes = tensorSizes(parameters, tensors, new Random(parameters));
     int k = TASKS.length;
     try (NDManager manager = NDManager.newBaseManager(device)) {
@@ -98,75 +133,65 @@ final class GradprojBenchmark {
       try (TaskGradients g =
           TaskGradients.create(manager, List.of(TASKS), shapes, DataType.FLOAT32)) {
         fill(manager, g, sizes, sources, withReference);
-        g.weight(TASKS[0], 1.0).weight(TASKS[1], 0.8).weight(TASKS[2], 0.1).weight(TASKS[3], 0.1);
+        g.weight(TASKS[0], ReferenceStep.WEIGHTS[0])
+            .weight(TASKS[1], ReferenceStep.WEIGHTS[1])
+            .weight(TASKS[2], ReferenceStep.WEIGHTS[2])
+            .weight(TASKS[3], ReferenceStep.WEIGHTS[3]);
         int smallest = argMin(sizes);
         GradientProjection agp = GradientProjection.agp().optSeed(42);
 
         Runnable agpStep =
             () -> {
-              // a fresh snapshot: the Gram matrices must be computed again, as in training
-              g.snapshot(0, smallest, g.buffer(smallest).get(0));
+              refresh(g, smallest);
               try (CombinedGradient c = agp.combine(g)) {
-                for (int i = 0; i < sizes.length; i++) {
-                  c.addTo(i, grads.get(i));
-                }
+                c.addAllTo(grads);
               }
             };
-        Runnable plainStep =
+        Runnable plainSerial = () -> plainSum(g, grads, 0, 1);
+        Runnable plainParallel =
             () -> {
-              for (int i = 0; i < sizes.length; i++) {
-                try (NDArray sum = g.buffer(i).sum(new int[] {0})) {
-                  grads.get(i).addi(sum);
-                }
-              }
+              Future<?> other = workers.submit(() -> plainSum(g, grads, 1, 2));
+              plainSum(g, grads, 0, 2);
+              join(other);
             };
+        if (memoryOnly) {
+          double agpExtra = peakExtraBuffers(agpStep, parameters);
+          double referenceExtra =
+              withReference
+                  ? peakExtraBuffers(referenceStep(manager, sources, grads), parameters)
+                  : Double.NaN;
+          return new SizeResult(
+              parameters,
+              sizes.length,
+              Double.NaN,
+              Double.NaN,
+              Double.NaN,
+              Double.NaN,
+              1,
+              -1,
+              agpExtra,
+              referenceExtra,
+              0);
+        }
         progress.accept(String.format("gradproj %,d parameters: AGP vs plain sum", parameters));
-        double plainMs = medianMs(plainStep, repeats);
-        double agpMs = medianMs(agpStep, repeats);
+        double[] ms = interleavedMedians(repeats, agpStep, plainSerial, plainParallel);
+        double agpMs = ms[0];
+        double plainMs = Math.min(ms[1], ms[2]);
         int syncsBefore = g.hostSynchronisations();
         int fired;
-        g.snapshot(0, smallest, g.buffer(smallest).get(0));
+        refresh(g, smallest);
         try (CombinedGradient c = agp.combine(g)) {
           fired = c.report().projectionsFired();
         }
         int syncs = g.hostSynchronisations() - syncsBefore;
-        double agpExtra = peakExtraBuffers(agpStep, parameters);
 
         double referenceMs = Double.NaN;
-        double referenceExtra = Double.NaN;
         long referenceSyncs = -1;
         if (withReference) {
           progress.accept(String.format("gradproj %,d parameters: reference style", parameters));
-          double[] weights = {1.0, 0.8, 0.1, 0.1};
-          long[] syncCount = new long[1];
-          Runnable referenceStep =
-              () -> {
-                try (NDManager step = manager.newSubManager()) {
-                  ReferenceStyleAgp reference = new ReferenceStyleAgp(step);
-                  List<List<NDArray>> weighted = new ArrayList<>();
-                  for (int t = 0; t < k; t++) {
-                    List<NDArray> w = new ArrayList<>();
-                    for (NDArray a : sources.get(t)) {
-                      NDArray x = a == null ? null : a.mul(weights[t]);
-                      if (x != null) {
-                        x.attach(step);
-                      }
-                      w.add(x);
-                    }
-                    weighted.add(w);
-                  }
-                  List<NDArray> total = reference.combine(weighted, List.of(1, 2, 3));
-                  for (int i = 0; i < sizes.length; i++) {
-                    if (total.get(i) != null) {
-                      grads.get(i).addi(total.get(i));
-                    }
-                  }
-                  syncCount[0] = reference.hostSynchronisations();
-                }
-              };
+          ReferenceStep referenceStep = referenceStep(manager, sources, grads);
           referenceMs = medianMs(referenceStep, Math.max(1, repeats / 2));
-          referenceSyncs = syncCount[0];
-          referenceExtra = peakExtraBuffers(referenceStep, parameters);
+          referenceSyncs = referenceStep.hostSyncs;
         }
         double bytes = (double) (k + 2) * parameters * Float.BYTES;
         return new SizeResult(
@@ -178,11 +203,108 @@ final class GradprojBenchmark {
             bytes / (agpMs / 1e3) / 1e9,
             syncs,
             referenceSyncs,
-            agpExtra,
-            referenceExtra,
+            Double.NaN,
+            Double.NaN,
             fired);
       }
     }
+  }
+
+  /** One reference-style combine (weighted copies, AGP, write-back) per run. */
+  private static final class ReferenceStep implements Runnable {
+    private static final double[] WEIGHTS = {1.0, 0.8, 0.1, 0.1};
+    private final NDManager manager;
+    private final List<List<NDArray>> sources;
+    private final List<NDArray> grads;
+    long hostSyncs;
+
+    ReferenceStep(NDManager manager, List<List<NDArray>> sources, List<NDArray> grads) {
+      this.manager = manager;
+      this.sources = sources;
+      this.grads = grads;
+    }
+
+    @Override
+    public void run() {
+      try (NDManager step = manager.newSubManager()) {
+        ReferenceStyleAgp reference = new ReferenceStyleAgp(step);
+        List<List<NDArray>> weighted = new ArrayList<>();
+        for (int t = 0; t < sources.size(); t++) {
+          List<NDArray> w = new ArrayList<>();
+          for (NDArray a : sources.get(t)) {
+            NDArray x = a == null ? null : a.mul(WEIGHTS[t]);
+            if (x != null) {
+              x.attach(step);
+            }
+            w.add(x);
+          }
+          weighted.add(w);
+        }
+        List<NDArray> total = reference.combine(weighted, List.of(1, 2, 3));
+        for (int i = 0; i < grads.size(); i++) {
+          if (total.get(i) != null) {
+            grads.get(i).addi(total.get(i));
+          }
+        }
+        hostSyncs = reference.hostSynchronisations();
+      }
+    }
+  }
+
+  private static ReferenceStep referenceStep(
+      NDManager manager, List<List<NDArray>> sources, List<NDArray> grads) {
+    return new ReferenceStep(manager, sources, grads);
+  }
+
+  /** Re-snapshots one small tensor so that the next combine computes its Gram matrices anew. */
+  private static void refresh(TaskGradients g, int param) {
+    try (NDArray row = g.buffer(param).get(0)) {
+      g.snapshot(0, param, row);
+    }
+  }
+
+  /** Adds the plain sum of the K rows into every target, tensors {@code first, first+step...}. */
+  private static void plainSum(TaskGradients g, List<NDArray> grads, int first, int step) {
+    for (int i = first; i < grads.size(); i += step) {
+      try (NDArray sum = g.buffer(i).sum(new int[] {0})) {
+        grads.get(i).addi(sum);
+      }
+    }
+  }
+
+  private static void join(Future<?> f) {
+    try {
+      f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /**
+   * Medians of several steps timed in turn within each repeat, so that the machine's noise hits
+   * them alike.
+   */
+  private static double[] interleavedMedians(int repeats, Runnable... steps) {
+    for (Runnable s : steps) {
+      s.run(); // warm-up
+    }
+    double[][] times = new double[steps.length][repeats];
+    for (int r = 0; r < repeats; r++) {
+      for (int i = 0; i < steps.length; i++) {
+        long t0 = System.nanoTime();
+        steps[i].run();
+        times[i][r] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    double[] medians = new double[steps.length];
+    for (int i = 0; i < steps.length; i++) {
+      Arrays.sort(times[i]);
+      medians[i] = times[i][repeats / 2];
+    }
+    return medians;
   }
 
   /**

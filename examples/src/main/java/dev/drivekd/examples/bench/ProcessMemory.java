@@ -6,8 +6,8 @@ import java.nio.file.Path;
 
 /**
  * Resident memory of this process from {@code /proc/self/status} (Linux). Native tensors live
- * outside the Java heap, so resident memory is what shows them; {@link #resetPeak} lets a
- * benchmark measure the peak of one phase.
+ * outside the Java heap, so resident memory is what shows them; {@link #resetPeak} lets a benchmark
+ * measure the peak of one phase.
  */
 final class ProcessMemory {
   private static final Path STATUS = Path.of("/proc/self/status");

@@ -17,7 +17,12 @@ import picocli.CommandLine.Command;
       "Multi-teacher attention distillation of driving vision-language models (Drive-KD,"
           + " arXiv 2601.21288) on DJL."
     },
-    subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      DataCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class DriveKdCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

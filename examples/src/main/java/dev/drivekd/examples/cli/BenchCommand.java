@@ -1,0 +1,20 @@
+package dev.drivekd.examples.cli;
+
+import dev.drivekd.examples.bench.GradprojBench;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code drivekd bench ...}: benchmarks that print their figures. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks; ratios are measured side by side in one run.",
+    subcommands = {GradprojBench.class})
+final class BenchCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.drivekd.core.testing.SharedFiles;
+import dev.drivekd.testing.SharedFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.drivekd.core.testing.SharedFiles;
+import dev.drivekd.testing.SharedFiles;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.drivekd.core.testing.SharedFiles;
+import dev.drivekd.testing.SharedFiles;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

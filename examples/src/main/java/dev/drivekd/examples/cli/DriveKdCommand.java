@@ -1,5 +1,6 @@
 package dev.drivekd.examples.cli;
 
+import dev.drivekd.core.data.DatasetException;
 import dev.drivekd.core.engine.ComputeDevice;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +41,18 @@ public final class DriveKdCommand implements Runnable {
 
   /** The configured picocli command line, shared by {@link #main} and tests. */
   public static CommandLine newCommandLine() {
-    return new CommandLine(new DriveKdCommand());
+    CommandLine cli = new CommandLine(new DriveKdCommand());
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          // bad input is the user's to fix: say what and where, without a stack trace
+          if (e instanceof DatasetException || e instanceof IllegalArgumentException) {
+            commandLine.getErr().println("drivekd: " + e.getMessage());
+            commandLine.getErr().flush();
+            return 2;
+          }
+          throw e;
+        });
+    return cli;
   }
 
   /** Reads the build's version stamp. */

@@ -1,0 +1,113 @@
+package dev.drivekd.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class DriveKdCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Exit status, standard output and standard error of one command line. */
+  record Run(int status, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = DriveKdCommand.newCommandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int status = cli.execute(args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  @Test
+  void versionNamesDrivekdDjlAndLibtorch() {
+    Run r = run("--version");
+    assertEquals(0, r.status());
+    assertTrue(r.out().startsWith("drivekd 0.1.0"), r.out());
+    assertTrue(r.out().contains("DJL 0.36.0, libtorch 2.7.1"), r.out());
+  }
+
+  @Test
+  void helpListsTheSubcommands() {
+    Run r = run("--help");
+    assertEquals(0, r.status());
+    for (String sub : new String[] {"demo", "data", "bench"}) {
+      assertTrue(r.out().contains(sub), sub + " missing from " + r.out());
+    }
+  }
+
+  @Test
+  void demoSaysPlainlyThatNothingIsTrainedYet() {
+    Run r = run("demo");
+    assertEquals(0, r.status());
+    assertTrue(r.out().contains("not available yet"), r.out());
+    assertTrue(r.out().contains("Nothing was trained"), r.out());
+  }
+
+  @Test
+  void inspectReadsTheEmbeddedDemoData() throws Exception {
+    Run r = run("data", "inspect", "--json");
+    assertEquals(0, r.status(), r.err());
+    JsonNode figures = JSON.readTree(r.out());
+    assertEquals(7, figures.get("samples").asInt());
+    assertEquals(2, figures.get("counts").get("perception").asInt());
+    assertEquals(2, figures.get("counts").get("reasoning").asInt());
+    assertEquals(3, figures.get("counts").get("planning").asInt());
+    assertEquals(6, figures.get("records").get(1).get("images").asInt());
+  }
+
+  @Test
+  void aMissingImageIsReportedWithFileRecordAndField(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("d.json");
+    Files.writeString(
+        data,
+        "[{\"question\": \"<image>Go?\", \"answer\": \"Yes.\", \"images\": [\"a.jpg\"],"
+            + " \"question_type\": \"planning\"}]");
+    Run r = run("data", "inspect", data.toString());
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("d.json"), r.err());
+    assertTrue(r.err().contains("record 0"), r.err());
+    assertTrue(r.err().contains("images[0]"), r.err());
+    assertEquals(0, run("data", "inspect", "--text-only", data.toString()).status());
+  }
+
+  @Test
+  void gradprojBenchPrintsItsFiguresAsJson() throws Exception {
+    Run r =
+        run(
+            "bench",
+            "gradproj",
+            "--sizes",
+            "20000,40000",
+            "--tensors",
+            "12",
+            "--repeats",
+            "3",
+            "--reference-max",
+            "20000",
+            "--in-process",
+            "--json");
+    assertEquals(0, r.status(), r.err());
+    JsonNode f = JSON.readTree(r.out());
+    assertEquals(1, f.get("host_syncs_per_combine").asInt());
+    assertTrue(f.get("ratio_to_plain_sum_20k").asDouble() > 0);
+    assertTrue(f.get("ratio_to_plain_sum_40k").asDouble() > 0);
+    assertTrue(f.get("speedup_vs_reference_style_20k").asDouble() > 0);
+    assertTrue(f.has("extra_param_sized_buffers"));
+    JsonNode first = f.get("sizes").get(0);
+    assertEquals(20000, first.get("parameters").asLong());
+    assertEquals(12, first.get("tensors").asInt());
+    // the reference style reads one dot product per tensor: 12 tensors x tests > 12 reads
+    assertTrue(first.get("reference_style_host_syncs_per_combine").asLong() > 12);
+  }
+}

@@ -235,6 +235,24 @@ public final class TokenLayout {
     return manager.create(data, new Shape(lengths.length, paddedLength));
   }
 
+  /** Image mask {@code [B,L]} (boolean): true at vision-token positions. */
+  public NDArray imageMask(NDManager manager) {
+    boolean[] data = new boolean[lengths.length * paddedLength];
+    for (int b = 0; b < lengths.length; b++) {
+      System.arraycopy(image[b], 0, data, b * paddedLength, paddedLength);
+    }
+    return manager.create(data, new Shape(lengths.length, paddedLength));
+  }
+
+  /** Number of vision positions of sample {@code b}. */
+  public int imageTokenCount(int b) {
+    int count = 0;
+    for (int i = 0; i < lengths[b]; i++) {
+      count += image[b][i] ? 1 : 0;
+    }
+    return count;
+  }
+
   /** Supervised mask {@code [B,L]} (boolean): the positions whose label is not ignored. */
   public NDArray supervisedMask(NDManager manager) {
     boolean[] data = new boolean[lengths.length * paddedLength];

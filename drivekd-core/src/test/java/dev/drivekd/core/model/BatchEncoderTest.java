@@ -100,6 +100,49 @@ class BatchEncoderTest {
     return out;
   }
 
+  /** The worked example of docs/data-pipeline.md, number for number. */
+  @Test
+  void workedExampleOfTheDocs() {
+    assertEquals(
+        List.of(
+            "<pad>",
+            "<unk>",
+            "<IMG_CONTEXT>",
+            "<|im_start|>",
+            "<|im_end|>",
+            "<img>",
+            "</img>",
+            "\n",
+            " ",
+            ".",
+            "?",
+            "assistant",
+            "user",
+            "Go",
+            "Is",
+            "No",
+            "Yes",
+            "it",
+            "red"),
+        tok.vocabulary());
+    try (NDManager manager = NDManager.newBaseManager()) {
+      VlmBatch batch = encoder().encode(manager, List.of(withImage, textOnly), root);
+      assertArrayEquals(
+          new long[] {
+            3, 12, 7, 5, 2, 2, 2, 6, 8, 14, 8, 17, 8, 18, 10, 4, 7, 3, 11, 7, 16, 9, 4, 7,
+            3, 12, 7, 13, 10, 4, 7, 3, 11, 7, 15, 9, 4, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+          },
+          batch.inputIds().toLongArray());
+      long n = IGNORE;
+      assertArrayEquals(
+          new long[] {
+            n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, 3, 11, 7, 16, 9, 4, 7, n, n, n, n, n,
+            n, n, 3, 11, 7, 15, 9, 4, 7, n, n, n, n, n, n, n, n, n, n
+          },
+          batch.layout().labels(manager).toLongArray());
+    }
+  }
+
   @Test
   void textOnlyPromptLabelsTheAnswerBlock() {
     EncodedPrompt p = encoder().tokenize(textOnly);

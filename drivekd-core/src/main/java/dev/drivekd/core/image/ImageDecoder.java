@@ -6,10 +6,12 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Decodes an image file with ImageIO (PNG and JPEG, and whatever other readers are installed) and
@@ -30,10 +32,6 @@ import javax.imageio.ImageIO;
  */
 public final class ImageDecoder {
 
-  static {
-    ImageIO.setUseCache(false);
-  }
-
   private ImageDecoder() {}
 
   /**
@@ -49,14 +47,28 @@ public final class ImageDecoder {
       throw new ImageLoadException(file, "not a regular file", null);
     }
     BufferedImage image;
-    try (InputStream in = Files.newInputStream(file)) {
-      image = ImageIO.read(in);
+    // A file-backed stream (no ImageIO cache file, no global ImageIO setting touched) and an
+    // explicit reader, so the stream is closed exactly once.
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      if (in == null) {
+        throw new ImageLoadException(file, "cannot open the file for reading", null);
+      }
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new ImageLoadException(
+            file, "not a recognised image format (expected PNG or JPEG)", null);
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        image = reader.read(0, reader.getDefaultReadParam());
+      } finally {
+        reader.dispose();
+      }
+    } catch (ImageLoadException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       throw new ImageLoadException(file, "cannot decode the image: " + e.getMessage(), e);
-    }
-    if (image == null) {
-      throw new ImageLoadException(
-          file, "not a recognised image format (expected PNG or JPEG)", null);
     }
     try {
       return toRgb(image);

@@ -220,9 +220,9 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
       options.put("addSpecialTokens", "false");
       options.put("truncation", "false");
       options.put("padding", "false");
-      HuggingFaceTokenizer native_;
+      HuggingFaceTokenizer hf;
       try (InputStream in = new ByteArrayInputStream(bytes)) {
-        native_ = HuggingFaceTokenizer.newInstance(in, options);
+        hf = HuggingFaceTokenizer.newInstance(in, options);
       } catch (IOException | RuntimeException e) {
         throw new TokenizerFormatException(
             file, null, "the tokenizers library rejected the file: " + e.getMessage(), e);
@@ -235,7 +235,7 @@ public final class HuggingFaceTokenizerAdapter implements Tokenizer, AutoCloseab
           image,
           eot);
       return new HuggingFaceTokenizerAdapter(
-          file, native_, Math.toIntExact(maxId + 1), pad, image, eot, identity);
+          file, hf, Math.toIntExact(maxId + 1), pad, image, eot, identity);
     }
 
     private static void ensureOfflineNativeLibrary() {

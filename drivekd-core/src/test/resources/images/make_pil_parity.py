@@ -4,8 +4,10 @@
 Run from this folder with Debian's Pillow (apt-get install -y python3-pil; /usr/bin/python3
 make_pil_parity.py). CI has no Python: the images and the JSON are committed. For each image the
 JSON holds PIL's convert("RGB") pixels and its resize((s, s), BICUBIC) pixels for a few sizes,
-as flat HWC lists of 0..255.
+as flat HWC lists of 0..255. For the camera-sized synthetic image (1600x900, as nuScenes) it
+holds SHA-256 hashes of the HWC bytes instead, plus a few sample pixels.
 """
+import hashlib
 import json
 import random
 
@@ -56,6 +58,25 @@ for name in images:
     for s in SIZES:
         entry["resized"][str(s)] = list(rgb.resize((s, s), Image.BICUBIC).tobytes())
     out["images"][name] = entry
+
+
+def camera(w, h):
+    # gradients plus a checkerboard-modulated pattern: sharp edges and smooth areas, small as PNG
+    out = bytearray()
+    for y in range(h):
+        for x in range(w):
+            checker = x * 3 if (x // 40 + y // 40) % 2 else 0
+            out += bytes(((x * 255) // (w - 1), (y * 255) // (h - 1), ((x // 8) * (y // 8) * 7 + checker) & 255))
+    return bytes(out)
+
+
+Image.frombytes("RGB", (1600, 900), camera(1600, 900)).save("camera_1600x900.png", optimize=True)
+big = Image.open("camera_1600x900.png").convert("RGB")
+hashed = {"width": big.width, "height": big.height, "rgb_sha256": hashlib.sha256(big.tobytes()).hexdigest(), "resized": {}}
+for s in [448, 224, 37]:
+    r = big.resize((s, s), Image.BICUBIC).tobytes()
+    hashed["resized"][str(s)] = {"sha256": hashlib.sha256(r).hexdigest(), "first": list(r[:12]), "center": list(r[((s // 2) * s + s // 2) * 3:((s // 2) * s + s // 2) * 3 + 3])}
+out["hashed"] = {"camera_1600x900.png": hashed}
 
 with open("pil_parity.json", "w") as f:
     json.dump(out, f, separators=(",", ":"))

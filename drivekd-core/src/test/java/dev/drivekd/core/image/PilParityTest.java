@@ -93,6 +93,41 @@ class PilParityTest {
   }
 
   /**
+   * A camera-sized image (1600x900, like nuScenes) decoded and squashed to 448, 224 and 37: the
+   * SHA-256 of the HWC bytes equals that of PIL's, and sample pixels agree.
+   */
+  @Test
+  void cameraSizedImageEqualsPillowByHash() throws Exception {
+    JsonNode entry = parity().get("hashed").get("camera_1600x900.png");
+    RgbImage decoded = ImageDecoder.read(ImagePipelineTest.image("camera_1600x900.png"));
+    assertEquals(1600, decoded.width());
+    assertEquals(900, decoded.height());
+    assertEquals(entry.get("rgb_sha256").asText(), sha256(decoded.pixels()));
+    int checked = 0;
+    for (Iterator<Map.Entry<String, JsonNode>> it = entry.get("resized").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      int size = Integer.parseInt(e.getKey());
+      RgbImage resized = PilBicubicResampler.resize(decoded, size, size);
+      JsonNode first = e.getValue().get("first");
+      for (int i = 0; i < first.size(); i++) {
+        assertEquals(first.get(i).asInt(), resized.pixels()[i] & 0xff, size + ": value " + i);
+      }
+      JsonNode center = e.getValue().get("center");
+      for (int c = 0; c < 3; c++) {
+        assertEquals(center.get(c).asInt(), resized.get(size / 2, size / 2, c), size + ": center");
+      }
+      assertEquals(e.getValue().get("sha256").asText(), sha256(resized.pixels()), "size " + size);
+      checked++;
+    }
+    assertEquals(3, checked);
+  }
+
+  private static String sha256(byte[] bytes) throws java.security.NoSuchAlgorithmException {
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  /**
    * JPEG decoders may differ (inverse DCT, chroma upsampling), so parity is not claimed for JPEG in
    * general. On the committed quality-95, 4:2:0 JPEG, Java 17's ImageIO and Pillow 9.4 (Debian's
    * libjpeg-turbo) gave identical pixels when this test was written; it allows 2 levels.

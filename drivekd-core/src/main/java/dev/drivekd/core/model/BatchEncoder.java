@@ -372,6 +372,11 @@ public final class BatchEncoder {
       return this;
     }
 
+    /** Sets an {@link ImagePipeline#imageNet} pipeline of side {@code size}. */
+    public Builder setImageSize(int size) {
+      return setImagePipeline(ImagePipeline.imageNet(size));
+    }
+
     /** Takes {@code tokensPerImage} and the image size from a model card (ImageNet mean/std). */
     public Builder setModel(ModelCard card) {
       setTokensPerImage(card.tokensPerImage());

@@ -329,6 +329,26 @@ class BatchEncoderTest {
   }
 
   @Test
+  void builderTakesSizesFromAModelCard() {
+    ModelCard card = new ModelCard("s", 2, 2, 8, 32, 5, 6, tok.identity());
+    BatchEncoder enc = BatchEncoder.builder().setTokenizer(tok).setModel(card).build();
+    assertEquals(5, enc.tokensPerImage());
+    assertEquals(6, enc.imagePipeline().imageSize());
+    assertEquals(
+        9,
+        BatchEncoder.builder()
+            .setTokenizer(tok)
+            .setImageSize(9)
+            .setTokensPerImage(1)
+            .build()
+            .imagePipeline()
+            .imageSize());
+    assertThrows(
+        IllegalStateException.class, () -> BatchEncoder.builder().setTokenizer(tok).build());
+    assertThrows(IllegalArgumentException.class, () -> BatchEncoder.builder().setTokensPerImage(0));
+  }
+
+  @Test
   void imageErrorsNameTheFile() {
     List<ContentBlock> missing = PromptBuilder.training("<image_path>nope.png</image_path>", "x");
     List<ContentBlock> escaping = PromptBuilder.training("<image_path>../a.png</image_path>", "x");

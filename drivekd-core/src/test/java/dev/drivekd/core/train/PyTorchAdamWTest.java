@@ -262,6 +262,24 @@ class PyTorchAdamWTest {
     }
   }
 
+  /** DJL's Adam loses its lazily created state to an enclosing NDScope; this one does not. */
+  @Test
+  void stateSurvivesAnEnclosingScope() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray w = manager.create(new float[] {1f, -2f});
+      NDArray g = manager.create(new float[] {0.5f, 0.25f});
+      PyTorchAdamW adam = PyTorchAdamW.builder().optLearningRate(0.1).build();
+      try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+        scope.suppressNotUsedWarning();
+        adam.update("w", w, g);
+      }
+      adam.update("w", w, g);
+      // two first-order-like steps of about lr·sign(g) each
+      assertEquals(1f - 0.2f, w.getFloat(0), 1e-6f);
+      assertEquals(-2f - 0.2f, w.getFloat(1), 1e-6f);
+    }
+  }
+
   @Test
   void stateLivesInTheParametersManagerAndDtype() {
     try (NDManager manager = NDManager.newBaseManager();

@@ -56,6 +56,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class TorchScriptVlm implements VisionLanguageModel {
 
+  /** DJL's switch for libtorch's graph-executor optimisation; unset, drivekd turns it off. */
+  public static final String GRAPH_OPTIMIZER_PROPERTY = "ai.djl.pytorch.graph_optimizer";
+
   private static final Logger LOG = LoggerFactory.getLogger(TorchScriptVlm.class);
 
   private final Path modelFile;
@@ -64,10 +67,13 @@ public final class TorchScriptVlm implements VisionLanguageModel {
   private final Model model;
   private final PtSymbolBlock block;
   private final ParameterStore parameterStore;
+  private final boolean loadedTrainable;
   private boolean closed;
 
-  private TorchScriptVlm(Path modelFile, TorchScriptDescriptor descriptor, Model model) {
+  private TorchScriptVlm(
+      Path modelFile, TorchScriptDescriptor descriptor, Model model, boolean loadedTrainable) {
     this.modelFile = modelFile;
+    this.loadedTrainable = loadedTrainable;
     this.descriptor = descriptor;
     this.card = descriptor.card();
     this.model = model;
@@ -156,9 +162,23 @@ public final class TorchScriptVlm implements VisionLanguageModel {
     return List.copyOf(block.getParameters().values());
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalStateException when unfreezing a model loaded frozen: libtorch then holds the
+   *     weights as inference tensors, which cannot require gradients; load it trainable and call
+   *     {@code freeze(true)} instead
+   */
   @Override
   public void freeze(boolean frozen) {
     requireOpen();
+    if (!frozen && !loadedTrainable) {
+      throw new IllegalStateException(
+          modelFile
+              + " was loaded frozen (trainParam=false), so libtorch holds its weights as"
+              + " inference tensors that cannot require gradients; load it trainable and call"
+              + " freeze(true) where it must not train");
+    }
     block.freezeParameters(frozen);
   }
 
@@ -186,6 +206,12 @@ public final class TorchScriptVlm implements VisionLanguageModel {
       // Input 0 decides where DJL creates the outputs: the batch's own manager.
       NDList inputs =
           new NDList(batch.inputIds(), pixels, imageMask, attentionMask, layerIds, wantHidden);
+      if (System.getProperty(GRAPH_OPTIMIZER_PROPERTY) == null) {
+        // The profiling executor specialises a module on its first runs; a module first run with
+        // gradients then without failed ("Inference tensors cannot be saved for backward").
+        // Plain interpretation has no such state. Thread-local in libtorch; DJL's property wins.
+        JniUtils.setGraphExecutorOptimize(false);
+      }
       try {
         return block.forward(parameterStore, inputs, training);
       } catch (EngineException e) {
@@ -336,11 +362,13 @@ public final class TorchScriptVlm implements VisionLanguageModel {
     }
   }
 
-  /** Runs one text token, no image, through the first and last layer, to check the contract. */
+  /**
+   * Runs one text token, no image, asking for the last layer only: a module with fewer layers than
+   * the descriptor fails, one that ignores {@code layers} returns too many maps, a wrong head
+   * count, vocabulary or (with hidden states) depth gives wrong shapes or counts.
+   */
   private void verify() {
-    int last = card.depth() - 1;
-    ForwardRequest request =
-        last == 0 ? ForwardRequest.attentionOf(0) : ForwardRequest.attentionOf(0, last);
+    ForwardRequest request = ForwardRequest.attentionOf(card.depth() - 1);
     if (descriptor.hiddenStates()) {
       request = request.withHiddenStates();
     }
@@ -422,7 +450,7 @@ public final class TorchScriptVlm implements VisionLanguageModel {
             file.getParent(),
             name,
             Map.of("trainParam", Boolean.toString(trainable), "mapLocation", "true"));
-        vlm = new TorchScriptVlm(file, descriptor, model);
+        vlm = new TorchScriptVlm(file, descriptor, model, trainable);
       } catch (IOException | MalformedModelException | EngineException e) {
         model.close();
         throw new TorchScriptModelException(

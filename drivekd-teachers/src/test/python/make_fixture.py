@@ -28,6 +28,8 @@ It writes under drivekd-teachers/src/test/resources/torchscript/:
     tiny-internvl/model.pt, model.json, expected.json   the parity fixture (no dropout)
     tiny-dropout/model.pt, model.json                   a smaller variant with embedding dropout 0.1,
                                                         to observe train/eval mode switching
+    tiny-hybrid/model.pt, model.json                    the same weights exported as a scripted wrapper
+                                                        around traced decoder and vision parts
     ignores-layers/model.pt, model.json                 a broken export that returns every layer's
                                                         map whatever `layers` asks (contract errors)
 """
@@ -289,6 +291,97 @@ class TinyInternVL(nn.Module):
         return logits, maps, hiddens
 
 
+class TracedDecoder(nn.Module):
+    """The decoder stack as a tracer sees it: inputs_embeds and attention_mask in, all layers out.
+
+    Stands for a Hugging Face language model that torch.jit.script cannot compile: it is traced,
+    and a scripted wrapper (HybridExport) selects the requested layers. It holds only the modules
+    it uses, so that no weight appears twice in the exported module.
+    """
+
+    def __init__(self, model: TinyInternVL):
+        super().__init__()
+        self.layers = model.layers
+        self.norm = model.norm
+        self.lm_head = model.lm_head
+        self.rope_theta = model.rope_theta
+        self.head_dim = model.head_dim
+
+    def forward(self, embeds: torch.Tensor, attention_mask: torch.Tensor):
+        b, l = attention_mask.shape
+        positions = torch.arange(l, device=embeds.device)
+        causal = positions[None, :] <= positions[:, None]
+        allowed = causal[None, None, :, :] & attention_mask.to(torch.bool)[:, None, None, :]
+        mask_bias = torch.zeros(allowed.shape, dtype=embeds.dtype).masked_fill(~allowed, -1e9)
+        inv_freq = 1.0 / (self.rope_theta ** (
+            torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim))
+        freqs = positions.float()[:, None] * inv_freq[None, :]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().to(embeds.dtype), emb.sin().to(embeds.dtype)
+        hidden = embeds
+        maps = []
+        hiddens = []
+        for decoder in self.layers:
+            hiddens.append(hidden)
+            hidden, probs = decoder(hidden, cos, sin, mask_bias)
+            maps.append(probs)
+        hidden = self.norm(hidden)
+        hiddens.append(hidden)
+        return self.lm_head(hidden), torch.stack(maps), torch.stack(hiddens)
+
+
+class TracedVision(nn.Module):
+    """extract_feature (ViT, pixel shuffle, projector) holding only the vision tower and projector."""
+
+    def __init__(self, model: TinyInternVL):
+        super().__init__()
+        self.vision_model = model.vision_model
+        self.mlp1_norm = model.mlp1_norm
+        self.mlp1_fc1 = model.mlp1_fc1
+        self.mlp1_fc2 = model.mlp1_fc2
+        self.downsample_ratio = model.downsample_ratio
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return TinyInternVL.extract_feature(self, pixel_values)
+
+
+class HybridExport(nn.Module):
+    """Contract version 1 as a scripted wrapper around traced parts (docs/torchscript.md, route B)."""
+
+    def __init__(self, embed_tokens: nn.Module, vision, decoder, tokens_per_image: int):
+        super().__init__()
+        self.embed_tokens = embed_tokens
+        self.vision = vision
+        self.decoder = decoder
+        self.tokens_per_image = tokens_per_image
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        pixel_values: torch.Tensor,
+        image_mask: torch.Tensor,
+        attention_mask: torch.Tensor,
+        layers: torch.Tensor,
+        output_hidden_states: torch.Tensor,
+    ) -> Tuple[torch.Tensor, List[torch.Tensor], List[torch.Tensor]]:
+        embeds = self.embed_tokens(input_ids)
+        image_mask = image_mask.to(torch.bool)
+        if int(image_mask.sum()) != pixel_values.shape[0] * self.tokens_per_image:
+            raise ValueError("image_mask and pixel_values disagree")
+        if pixel_values.shape[0] > 0:
+            vision = self.vision(pixel_values.to(embeds.dtype)).reshape(-1, embeds.shape[-1])
+            embeds = embeds.masked_scatter(image_mask.unsqueeze(-1).expand_as(embeds), vision)
+        logits, all_maps, all_hidden = self.decoder(embeds, attention_mask)
+        wanted: List[int] = layers.tolist()
+        maps: List[torch.Tensor] = []
+        for layer in wanted:
+            maps.append(all_maps[layer])
+        hiddens: List[torch.Tensor] = []
+        if bool(output_hidden_states):
+            hiddens = list(all_hidden.unbind(0))
+        return logits, maps, hiddens
+
+
 def perturb_norms(model: nn.Module, generator: torch.Generator) -> None:
     """Moves norm weights and layer scales off 1 so that parity covers them too."""
     with torch.no_grad():
@@ -452,6 +545,27 @@ def main() -> None:
         json.dump(expected, f, separators=(",", ":"))
         f.write("\n")
 
+    # Route B of docs/torchscript.md: trace what cannot be scripted, script a thin wrapper. Traced
+    # at one length, batch and image count; checked at others against the scripted model.
+    with torch.no_grad():
+        example_ids = torch.tensor([[1, 5, ph, ph, ph, ph, 7, 8]])
+        decoder = torch.jit.trace(TracedDecoder(model), (model.embed_tokens(example_ids),
+                                                         torch.ones(1, 8, dtype=torch.int64)))
+        vision = torch.jit.trace(TracedVision(model), (torch.randn(1, 3, 16, 16),))
+    hybrid = torch.jit.script(HybridExport(model.embed_tokens, vision, decoder, int(cfg["tokens_per_image"])))
+    assert len(list(hybrid.parameters())) == len(list(model.parameters())), "a weight appears twice"
+    hybrid_path = save(hybrid, cfg, os.path.join(args.out, "tiny-hybrid"), "tiny-hybrid")
+    hybrid = torch.jit.load(hybrid_path)
+    hybrid.eval()
+    with torch.no_grad():
+        for case in [(ids, pixels, image_mask, attention_mask),
+                     (text_ids, no_pixels, torch.zeros(1, 6, dtype=torch.bool), torch.ones(1, 6, dtype=torch.int64))]:
+            a = loaded(*case, layers, yes)
+            h = hybrid(*case, layers, yes)
+            assert torch.allclose(a[0], h[0], atol=1e-6), "hybrid logits differ"
+            assert all(torch.allclose(x, y, atol=1e-6) for x, y in zip(a[1], h[1])), "hybrid maps differ"
+            assert len(h[2]) == len(a[2])
+
     micro = dict(cfg, depth=2, heads=2, kv_heads=1, hidden_size=16, intermediate=32, vocab_size=32,
                  vision_hidden=8, vision_mlp=16, vision_depth=1, vision_heads=1)
     _, dropout_model = build(dict(micro, dropout=0.1), seed=99)
@@ -459,7 +573,7 @@ def main() -> None:
     _, broken = build(dict(micro, ignore_layers=True), seed=98)
     save(broken, micro, os.path.join(args.out, "ignores-layers"), "ignores-layers")
 
-    for folder in ("tiny-internvl", "tiny-dropout", "ignores-layers"):
+    for folder in ("tiny-internvl", "tiny-hybrid", "tiny-dropout", "ignores-layers"):
         for name in sorted(os.listdir(os.path.join(args.out, folder))):
             print(folder + "/" + name, os.path.getsize(os.path.join(args.out, folder, name)), "bytes")
     print("parameters:", expected["parameter_count"], "in", expected["parameter_tensors"], "tensors")

@@ -26,6 +26,7 @@ import java.util.List;
 final class Fixture {
 
   static final String TINY = "tiny-internvl";
+  static final String HYBRID = "tiny-hybrid";
   static final String DROPOUT = "tiny-dropout";
   static final String IGNORES_LAYERS = "ignores-layers";
 

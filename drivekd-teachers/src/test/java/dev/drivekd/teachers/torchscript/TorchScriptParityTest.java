@@ -209,4 +209,41 @@ class TorchScriptParityTest {
       Fixture.zeroGradients(parameters);
     }
   }
+
+  @Test
+  void hybridExportOfTracedPartsMatchesAndTrains() {
+    // The same weights as a scripted wrapper around traced decoder and vision modules (the export
+    // route for models torch.jit.script cannot compile), traced at another length and batch.
+    JsonNode expected = Fixture.expected();
+    try (TorchScriptVlm hybrid = TorchScriptVlm.load(Fixture.model(Fixture.HYBRID), true);
+        NDManager step = manager.newSubManager()) {
+      assertEquals(77, hybrid.trainableParameters().size());
+      VlmBatch batch = Fixture.batch(step);
+      ModelOutput out =
+          hybrid.forward(
+              batch, ForwardRequest.attentionOf(0, 2).withPerHeadMaps().withHiddenStates(), false);
+      Fixture.assertClose(expected.get("logits"), out.logits(), ATOL, 0, "hybrid logits");
+      Fixture.assertClose(expected.get("maps").get(1), out.perHead().get(2), ATOL, 0, "map 2");
+      Fixture.assertClose(
+          expected.get("hidden_states").get(3), out.hiddenStates().get(3), ATOL, 0, "hidden 3");
+      Parameter probe =
+          Fixture.parameter(
+              hybrid.trainableParameters(),
+              "decoder." + expected.get("gradients").get("parameter").asText());
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        ModelOutput train = hybrid.forward(batch, ForwardRequest.logitsOnly(), true);
+        collector.backward(
+            NextTokenCrossEntropy.create().evaluate(train.logits(), batch.layout().labels(step)));
+      }
+      try (NDArray g = probe.getArray().getGradient()) {
+        Fixture.assertClose(
+            Fixture.floats(expected.get("gradients").get("next_token_ce_grad")),
+            g,
+            1e-6,
+            1e-4,
+            "hybrid dCE/dq_proj");
+      }
+      Fixture.zeroGradients(hybrid.trainableParameters());
+    }
+  }
 }

@@ -52,7 +52,10 @@ import org.slf4j.LoggerFactory;
  * <p>Training: a model loaded trainable ({@code trainParam=true}) records gradients when {@code
  * training} is true inside a {@code GradientCollector}; {@code training} also switches the module
  * between {@code train()} and {@code eval()} (dropout). With {@code training} false DJL runs the
- * module under no-grad. A frozen model never records gradients.
+ * module under no-grad. A frozen model never records gradients, and cannot be unfrozen (libtorch
+ * loads its weights as inference tensors). Each forward turns libtorch's TorchScript graph
+ * optimiser off on the calling thread unless {@value #GRAPH_OPTIMIZER_PROPERTY} is set: with it on,
+ * a run with gradients followed by one without failed.
  */
 public final class TorchScriptVlm implements VisionLanguageModel {
 

@@ -1,0 +1,371 @@
+package dev.drivekd.core.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.drivekd.core.data.Capability;
+import dev.drivekd.core.data.DrivingDataset;
+import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.model.BatchEncoder;
+import dev.drivekd.core.model.ModelCard;
+import dev.drivekd.core.model.VisionLanguageModel;
+import dev.drivekd.gradproj.GradientProjection;
+import dev.drivekd.gradproj.GradientWriter;
+import dev.drivekd.gradproj.ShuffleRandom;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a student vision-language model by Drive-KD multi-teacher attention distillation (arXiv
+ * 2601.21288). Each sample contributes a cross-entropy task and one soft task per active capability
+ * teacher; their gradients, taken from one forward and one backward each, are weighted (loss
+ * weights times the mixing row of the sample's capability), combined by a {@link
+ * GradientProjection} (AGP by default) and accumulated; every {@code A} samples the optimizer
+ * steps, then the learning-rate schedule and the dynamic loss weights (method.md 9).
+ *
+ * <pre>{@code
+ * try (DistillationTrainer trainer = DistillationTrainer.builder()
+ *     .setStudent(student).setEncoder(encoder).optTeachers(panel).build()) {
+ *   trainer.fit(dataset);
+ * }
+ * }</pre>
+ *
+ * <p>Without teachers it fine-tunes on the answers alone (cross-entropy). A sample with no active
+ * teacher still trains its cross-entropy (architecture.md decisions).
+ */
+public final class DistillationTrainer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DistillationTrainer.class);
+
+  private final VisionLanguageModel student;
+  private final TeacherTargets teachers;
+  private final PyTorchAdamW optimizer;
+  private final LrSchedule schedule;
+  private final LossWeighting weighting;
+  private final AccumulationSchedule accumulation;
+  private final int epochs;
+  private final boolean shuffle;
+  private final ShuffleRandom dataOrder;
+  private final List<Consumer<MicroStepReport>> listeners;
+  private final List<Parameter> parameters;
+  private final NDManager manager;
+  private final TaskGradientPool pool;
+  private final DistillationStep step;
+  private final List<NDArray> window;
+  private long skippedUpdates;
+
+  private DistillationTrainer(Builder b) {
+    this.student = b.student;
+    this.teachers = b.teachers;
+    this.schedule = b.schedule;
+    this.optimizer =
+        PyTorchAdamW.builder()
+            .optLearningRate(b.schedule)
+            .optWeightDecay(b.weightDecay)
+            .optBetas(b.beta1, b.beta2)
+            .optEpsilon(b.epsilon)
+            .build();
+    this.weighting = b.weighting;
+    this.accumulation = new AccumulationSchedule(b.accumulation);
+    this.epochs = b.epochs;
+    this.shuffle = b.shuffle;
+    this.dataOrder = new ShuffleRandom(b.seed);
+    this.listeners = List.copyOf(b.listeners);
+    this.parameters = student.trainableParameters();
+    if (parameters.isEmpty()) {
+      throw new IllegalArgumentException(
+          "student " + student.card().name() + " has no trainable parameter (is it frozen?)");
+    }
+    this.manager = NDManager.newBaseManager(student.device());
+    List<Shape> shapes = new ArrayList<>();
+    for (Parameter p : parameters) {
+      shapes.add(p.getArray().getShape());
+    }
+    DataType type = parameters.get(0).getArray().getDataType();
+    this.pool = new TaskGradientPool(manager, shapes, type);
+    this.step =
+        new DistillationStep(
+            student,
+            parameters,
+            b.encoder,
+            teachers,
+            b.recipe,
+            b.mixing,
+            weighting,
+            b.projection.optSeed(b.seed),
+            pool);
+    // with accumulation, the window's sum lives beside the gradients (one parameter-sized set)
+    this.window = new ArrayList<>();
+    if (b.accumulation > 1) {
+      for (Shape s : shapes) {
+        window.add(manager.zeros(s, type));
+      }
+    }
+    if (teachers != null) {
+      Map<Capability, ModelCard> cards = new EnumMap<>(Capability.class);
+      for (Capability c : teachers.capabilities()) {
+        cards.put(c, teachers.card(c));
+      }
+      b.recipe.validate(student.card(), cards);
+    }
+  }
+
+  /** A builder; student and encoder are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Trains for the configured epochs.
+   *
+   * @return a summary of the run
+   * @throws IllegalArgumentException for an empty dataset
+   */
+  public TrainingSummary fit(DrivingDataset dataset) {
+    if (dataset.size() == 0) {
+      throw new IllegalArgumentException(
+          "dataset " + dataset.sourceFile() + " has no sample to train on");
+    }
+    TrainingSummary.Recorder summary = new TrainingSummary.Recorder();
+    for (int e = 0; e < epochs; e++) {
+      List<Integer> order = IntStream.range(0, dataset.size()).boxed().toList();
+      if (shuffle) {
+        order = dataOrder.shuffled(order);
+      }
+      accumulation.beginEpoch(order.size());
+      for (int i = 0; i < order.size(); i++) {
+        int index = order.get(i);
+        MicroStepReport report = trainOn(index, dataset.get(index));
+        summary.add(report);
+        for (Consumer<MicroStepReport> l : listeners) {
+          l.accept(report);
+        }
+      }
+    }
+    return summary.finish(skippedUpdates, accumulation.optimizerSteps());
+  }
+
+  /** Trains on one sample (one micro-step) and steps the optimizer at a window's end. */
+  public MicroStepReport trainOn(int sampleIndex, DrivingSample sample) {
+    AccumulationSchedule.MicroStep micro = accumulation.nextMicroStep();
+    double rate = schedule.rateAtOptimizerStep(accumulation.optimizerSteps() + 1);
+    DistillationStep.Outcome outcome;
+    try (NDManager scratch = manager.newSubManager()) {
+      List<NDArray> target = window.isEmpty() ? gradients(scratch) : window;
+      outcome = step.run(scratch, sampleIndex, sample, micro.lossScale(), target);
+    }
+    if (outcome.skipped() != null) {
+      skippedUpdates++;
+      LOG.warn(
+          "sample {} (record {} of {}): update skipped, {}",
+          sampleIndex,
+          sample.recordIndex(),
+          sample.sourceFile(),
+          outcome.skipped());
+    }
+    if (micro.stepAfter()) {
+      optimizerStep();
+    }
+    return new MicroStepReport(
+        micro.epoch(),
+        micro.indexInEpoch(),
+        sampleIndex,
+        sample.capability(),
+        outcome.losses(),
+        outcome.taskWeights(),
+        outcome.norms(),
+        outcome.projection(),
+        outcome.skipped(),
+        micro.stepAfter(),
+        rate);
+  }
+
+  /** Updates skipped so far because a loss or gradient was not finite. */
+  public long skippedUpdates() {
+    return skippedUpdates;
+  }
+
+  /** The loss weighting (its current weights move when dynamic). */
+  public LossWeighting weighting() {
+    return weighting;
+  }
+
+  /** The optimizer, for checkpointing its state. */
+  public PyTorchAdamW optimizer() {
+    return optimizer;
+  }
+
+  private List<NDArray> gradients(NDManager scratch) {
+    List<NDArray> grads = new ArrayList<>(parameters.size());
+    for (Parameter p : parameters) {
+      NDArray g = p.getArray().getGradient();
+      g.attach(scratch); // the wrapper dies with the micro-step (djl-notes 5)
+      grads.add(g);
+    }
+    return grads;
+  }
+
+  private void optimizerStep() {
+    try (NDManager scratch = manager.newSubManager()) {
+      List<NDArray> grads = gradients(scratch);
+      for (int i = 0; i < parameters.size(); i++) {
+        if (!window.isEmpty()) {
+          window.get(i).copyTo(grads.get(i));
+          window.get(i).set(new ai.djl.ndarray.index.NDIndex("..."), 0);
+        }
+        Parameter p = parameters.get(i);
+        optimizer.update(p.getId(), p.getArray(), grads.get(i));
+      }
+    }
+    GradientWriter.zero(parameters);
+    accumulation.completeOptimizerStep();
+    weighting.update();
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    manager.close();
+    if (teachers != null) {
+      teachers.close();
+    }
+  }
+
+  /** Configures a {@link DistillationTrainer}. */
+  public static final class Builder {
+    private VisionLanguageModel student;
+    private BatchEncoder encoder;
+    private TeacherTargets teachers;
+    private DistillationRecipe recipe = DistillationRecipe.paper();
+    private MixingMatrix mixing = MixingMatrix.paperDefault();
+    private LossWeighting weighting;
+    private GradientProjection projection = GradientProjection.agp();
+    private LrSchedule schedule = LrSchedule.constant(5e-5);
+    private double weightDecay;
+    private double beta1 = 0.9;
+    private double beta2 = 0.999;
+    private double epsilon = 1e-8;
+    private int accumulation = 4;
+    private int epochs = 1;
+    private boolean shuffle = true;
+    private long seed = 42;
+    private final List<Consumer<MicroStepReport>> listeners = new ArrayList<>();
+
+    private Builder() {}
+
+    /** The trainable student. */
+    public Builder setStudent(VisionLanguageModel student) {
+      this.student = student;
+      return this;
+    }
+
+    /** Turns samples into the student's batches (tokenizer, images, tokens per image). */
+    public Builder setEncoder(BatchEncoder encoder) {
+      this.encoder = encoder;
+      return this;
+    }
+
+    /** The teachers' targets, live or cached; without them the student trains on CE only. */
+    public Builder optTeachers(TeacherTargets teachers) {
+      this.teachers = teachers;
+      return this;
+    }
+
+    /** Signals and losses per capability (default: the paper's). */
+    public Builder optRecipe(DistillationRecipe recipe) {
+      this.recipe = Objects.requireNonNull(recipe);
+      return this;
+    }
+
+    /** The teacher mixing matrix (default: 0.8 on the diagonal, 0.1 elsewhere). */
+    public Builder optMixing(MixingMatrix mixing) {
+      this.mixing = Objects.requireNonNull(mixing);
+      return this;
+    }
+
+    /** Static or dynamic loss weights (default: dynamic from static weights 1, as the paper). */
+    public Builder optLossWeighting(LossWeighting weighting) {
+      this.weighting = Objects.requireNonNull(weighting);
+      return this;
+    }
+
+    /** How task gradients combine (default: AGP); {@code none()} sums them. */
+    public Builder optProjection(GradientProjection projection) {
+      this.projection = Objects.requireNonNull(projection);
+      return this;
+    }
+
+    /** The learning-rate schedule (default: constant 5e-5, the reference's default). */
+    public Builder optSchedule(LrSchedule schedule) {
+      this.schedule = Objects.requireNonNull(schedule);
+      return this;
+    }
+
+    /** AdamW's decoupled weight decay (default 0, as the reference). */
+    public Builder optWeightDecay(double weightDecay) {
+      this.weightDecay = weightDecay;
+      return this;
+    }
+
+    /** AdamW's betas and epsilon (defaults 0.9, 0.999, 1e-8). */
+    public Builder optAdamW(double beta1, double beta2, double epsilon) {
+      this.beta1 = beta1;
+      this.beta2 = beta2;
+      this.epsilon = epsilon;
+      return this;
+    }
+
+    /** Samples per optimizer step (default 4). */
+    public Builder optAccumulation(int accumulation) {
+      this.accumulation = accumulation;
+      return this;
+    }
+
+    /** Passes over the dataset (default 1). */
+    public Builder optEpochs(int epochs) {
+      this.epochs = epochs;
+      return this;
+    }
+
+    /** Whether each epoch visits the samples in a fresh seeded order (default true). */
+    public Builder optShuffle(boolean shuffle) {
+      this.shuffle = shuffle;
+      return this;
+    }
+
+    /** Seeds the data order and the projection's stage-2 order (default 42). */
+    public Builder optSeed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** Called after every micro-step. */
+    public Builder addListener(Consumer<MicroStepReport> listener) {
+      this.listeners.add(Objects.requireNonNull(listener));
+      return this;
+    }
+
+    /** Builds the trainer, checking the recipe against student and teachers. */
+    public DistillationTrainer build() {
+      if (student == null || encoder == null) {
+        throw new IllegalArgumentException("a DistillationTrainer needs a student and an encoder");
+      }
+      if (epochs < 1) {
+        throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+      }
+      if (weighting == null) {
+        weighting = LossWeighting.dynamic(TaskKeys.defaultStaticWeights());
+      }
+      return new DistillationTrainer(this);
+    }
+  }
+}

@@ -61,9 +61,10 @@ final class RotaryEmbedding {
    * Hugging Face's {@code x * cos + rotate_half(x) * sin}.
    */
   static NDArray apply(NDArray x, Tables tables) {
-    int half = (int) (x.getShape().get(x.getShape().dimension() - 1) / 2);
-    NDList halves = x.split(new long[] {half}, -1);
-    NDArray swapped = NDArrays.concat(new NDList(halves.get(1), halves.get(0)), -1);
+    int last = x.getShape().dimension() - 1;
+    long half = x.getShape().get(last) / 2;
+    NDList halves = x.split(new long[] {half}, last);
+    NDArray swapped = NDArrays.concat(new NDList(halves.get(1), halves.get(0)), last);
     return x.mul(tables.cos()).add(swapped.mul(tables.sin()));
   }
 

@@ -60,6 +60,7 @@ final class AttentionMasks {
   }
 
   private static NDArray additive(NDArray visible) {
-    return visible.logicalNot().toType(DataType.FLOAT32, false).mul(MASKED);
+    // (visible - 1) * MAX: +0 where visible, the float32 minimum where masked
+    return visible.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE);
   }
 }

@@ -190,6 +190,48 @@ class InternVlForwardTest {
   }
 
   @Test
+  void theDjlBlockForwardsAsTheModel() {
+    try (NDManager sub = model.manager().newSubManager()) {
+      int v = config.language().vocabSize();
+      VlmBatch batch =
+          Samples.batch(
+              sub,
+              config,
+              List.of(
+                  Samples.sample(
+                      text(Samples.ids(6, 3, v)), image(9), text(Samples.ids(7, 4, v)))));
+      float[] expected =
+          model.forward(batch, ForwardRequest.logitsOnly(), false).logits().toFloatArray();
+      ai.djl.training.ParameterStore store = new ai.djl.training.ParameterStore(sub, false);
+      NDArray viaBlock =
+          model
+              .block()
+              .forward(
+                  store,
+                  new ai.djl.ndarray.NDList(
+                      batch.inputIds(), batch.imageMask(), batch.pixelValues()),
+                  false)
+              .singletonOrThrow();
+      org.junit.jupiter.api.Assertions.assertArrayEquals(expected, viaBlock.toFloatArray());
+
+      // text only: the language model block alone is a plain causal LM
+      VlmBatch textOnly =
+          Samples.batch(sub, config, List.of(Samples.sample(text(Samples.ids(8, 9, v)))));
+      float[] full =
+          model.forward(textOnly, ForwardRequest.logitsOnly(), false).logits().toFloatArray();
+      ai.djl.nn.Block language = model.block().getChildren().get(1).getValue();
+      float[] lm =
+          language
+              .forward(store, new ai.djl.ndarray.NDList(textOnly.inputIds()), false)
+              .singletonOrThrow()
+              .toFloatArray();
+      org.junit.jupiter.api.Assertions.assertArrayEquals(full, lm);
+      assertEquals(
+          new Shape(1, 9, v), model.block().getOutputShapes(new Shape[] {new Shape(1, 9)})[0]);
+    }
+  }
+
+  @Test
   void rejectsBadRequestsAndBatches() {
     try (NDManager sub = model.manager().newSubManager()) {
       VlmBatch batch = Samples.batch(sub, config, samples());

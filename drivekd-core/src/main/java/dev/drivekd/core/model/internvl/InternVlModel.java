@@ -16,6 +16,7 @@ import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
 import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -149,11 +150,15 @@ public final class InternVlModel implements VisionLanguageModel {
     Path temp = Files.createTempFile(dir, CONFIG_FILE, ".tmp");
     try {
       config.write(temp);
-      Files.move(
-          temp,
-          dir.resolve(CONFIG_FILE),
-          StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
+      try {
+        Files.move(
+            temp,
+            dir.resolve(CONFIG_FILE),
+            StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, dir.resolve(CONFIG_FILE), StandardCopyOption.REPLACE_EXISTING);
+      }
     } finally {
       Files.deleteIfExists(temp);
     }

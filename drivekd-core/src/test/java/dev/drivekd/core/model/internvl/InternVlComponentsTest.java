@@ -152,6 +152,71 @@ class InternVlComponentsTest {
   }
 
   @Test
+  void groupedQueryAttentionMatchesAPerHeadReference() {
+    InternVlConfig.LanguageConfig lang = InternVlConfig.preset("student-tiny").language();
+    int d = lang.headDim();
+    int heads = lang.numAttentionHeads();
+    int groups = heads / lang.numKeyValueHeads();
+    int len = 5;
+    try (NDManager sub = manager.newSubManager()) {
+      DecoderAttention attention = new DecoderAttention(lang, 0.3);
+      java.util.Map<String, Parameter> named = new java.util.LinkedHashMap<>();
+      java.util.Map<String, ParameterInit> inits = new java.util.LinkedHashMap<>();
+      attention.collect("", named, inits);
+      named.forEach((name, p) -> p.setInitializer(inits.get(name).seeded(9, name)));
+      // biases start at zero: give them values too, so a wrong bias slice would show
+      named.forEach(
+          (name, p) -> {
+            if (name.endsWith("bias")) {
+              p.setInitializer(ParameterInit.normal(0.3).seeded(10, name));
+            }
+          });
+      attention.initialize(sub, DataType.FLOAT32, new Shape(1, len, lang.hiddenSize()));
+      Random random = new Random(4);
+      float[] input = new float[len * lang.hiddenSize()];
+      for (int i = 0; i < input.length; i++) {
+        input[i] = (float) random.nextGaussian();
+      }
+      NDArray x = sub.create(input, new Shape(1, len, lang.hiddenSize()));
+      RotaryEmbedding rotary = new RotaryEmbedding(d, lang.ropeTheta());
+      RotaryEmbedding.Tables rope = rotary.tables(sub, 0, len);
+      NDArray mask = AttentionMasks.causal(sub, len);
+      NDArray[] out =
+          attention.apply(new ParameterStore(sub, false), x, rope, mask, true, null, 0, false);
+
+      // reference: head h uses rows h*d.. of q_proj and key/value head h / groups (repeat_kv)
+      NDArray wq = named.get("q_proj.weight").getArray();
+      NDArray bq = named.get("q_proj.bias").getArray();
+      NDArray wk = named.get("k_proj.weight").getArray();
+      NDArray bk = named.get("k_proj.bias").getArray();
+      NDArray wv = named.get("v_proj.weight").getArray();
+      NDArray bv = named.get("v_proj.bias").getArray();
+      NDArray wo = named.get("o_proj.weight").getArray();
+      ai.djl.ndarray.NDList contexts = new ai.djl.ndarray.NDList();
+      for (int h = 0; h < heads; h++) {
+        int kv = h / groups;
+        String rows = h * d + ":" + (h + 1) * d;
+        String kvRows = kv * d + ":" + (kv + 1) * d;
+        NDArray qh = x.matMul(wq.get(rows).transpose()).add(bq.get(rows)).reshape(1, 1, len, d);
+        NDArray kh = x.matMul(wk.get(kvRows).transpose()).add(bk.get(kvRows)).reshape(1, 1, len, d);
+        NDArray vh = x.matMul(wv.get(kvRows).transpose()).add(bv.get(kvRows)).reshape(1, 1, len, d);
+        qh = RotaryEmbedding.apply(qh, rope);
+        kh = RotaryEmbedding.apply(kh, rope);
+        NDArray p =
+            qh.matMul(kh.transpose(0, 1, 3, 2)).div((float) Math.sqrt(d)).add(mask).softmax(-1);
+        assertArrayEquals(
+            p.toFloatArray(),
+            out[1].get(":, " + h + ":" + (h + 1)).toFloatArray(),
+            1e-6f,
+            "head " + h);
+        contexts.add(p.matMul(vh).reshape(len, d));
+      }
+      NDArray expected = ai.djl.ndarray.NDArrays.concat(contexts, 1).matMul(wo.transpose());
+      assertArrayEquals(expected.toFloatArray(), out[0].toFloatArray(), 1e-5f);
+    }
+  }
+
+  @Test
   void masksAreCausalAndHidePaddedKeys() {
     float m = AttentionMasks.MASKED;
     try (NDManager sub = manager.newSubManager()) {

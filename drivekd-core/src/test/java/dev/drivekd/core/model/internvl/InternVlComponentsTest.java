@@ -217,6 +217,49 @@ class InternVlComponentsTest {
   }
 
   @Test
+  void fusedVisionAttentionSplitsQkvAsInternVit() {
+    InternVlConfig.VisionConfig vision = InternVlConfig.preset("teacher-small").vision();
+    int c = vision.hiddenSize();
+    int heads = vision.numAttentionHeads();
+    int d = c / heads;
+    int tokens = 6;
+    try (NDManager sub = manager.newSubManager()) {
+      VisionAttention attention = new VisionAttention(vision, 0.3);
+      java.util.Map<String, Parameter> named = new java.util.LinkedHashMap<>();
+      java.util.Map<String, ParameterInit> inits = new java.util.LinkedHashMap<>();
+      attention.collect("", named, inits);
+      named.forEach((name, p) -> p.setInitializer(ParameterInit.normal(0.3).seeded(12, name)));
+      attention.initialize(sub, DataType.FLOAT32, new Shape(2, tokens, c));
+      Random random = new Random(6);
+      float[] input = new float[2 * tokens * c];
+      for (int i = 0; i < input.length; i++) {
+        input[i] = (float) random.nextGaussian();
+      }
+      NDArray x = sub.create(input, new Shape(2, tokens, c));
+      NDArray out = attention.apply(new ParameterStore(sub, false), x, false);
+      // qkv rows: [q heads 0..H-1 | k heads | v heads], each head d rows (reshape [.., 3, H, d])
+      NDArray w = named.get("qkv.weight").getArray();
+      NDArray b = named.get("qkv.bias").getArray();
+      ai.djl.ndarray.NDList contexts = new ai.djl.ndarray.NDList();
+      for (int h = 0; h < heads; h++) {
+        NDArray[] qkv = new NDArray[3];
+        for (int part = 0; part < 3; part++) {
+          String rows = (part * c + h * d) + ":" + (part * c + (h + 1) * d);
+          qkv[part] = x.matMul(w.get(rows).transpose()).add(b.get(rows));
+        }
+        NDArray p =
+            qkv[0].mul((float) Math.pow(d, -0.5)).matMul(qkv[1].transpose(0, 2, 1)).softmax(-1);
+        contexts.add(p.matMul(qkv[2]));
+      }
+      NDArray expected =
+          ai.djl.ndarray.NDArrays.concat(contexts, 2)
+              .matMul(named.get("proj.weight").getArray().transpose())
+              .add(named.get("proj.bias").getArray());
+      assertArrayEquals(expected.toFloatArray(), out.toFloatArray(), 1e-5f);
+    }
+  }
+
+  @Test
   void masksAreCausalAndHidePaddedKeys() {
     float m = AttentionMasks.MASKED;
     try (NDManager sub = manager.newSubManager()) {

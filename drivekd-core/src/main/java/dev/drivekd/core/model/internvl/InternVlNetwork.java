@@ -245,8 +245,8 @@ final class InternVlNetwork extends InternVlBlock {
 
   /**
    * Runs the decoder on {@code embeds} ({@code [1, T, D]}) at positions {@code start .. start+T-1},
-   * appending to {@code cache}, and returns the greedy next token after the last position with its
-   * logits ({@code [V]}, in the caller's scope).
+   * appending to {@code cache}, and returns the next-token logits of the last position ({@code
+   * [V]}, registered in the caller's scope).
    */
   NDArray nextTokenLogits(ParameterStore store, NDArray embeds, int start, KvCache cache) {
     NDArray out;

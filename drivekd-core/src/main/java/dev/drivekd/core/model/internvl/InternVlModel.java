@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.io.SafeTensors;
 import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.ModelCard;
@@ -61,7 +62,8 @@ public final class InternVlModel implements VisionLanguageModel {
   private InternVlModel(InternVlConfig config, Device device, Long seed) {
     this.config = config;
     this.device = device;
-    this.manager = NDManager.newBaseManager(device);
+    // the PyTorch engine, started offline (drivekd never downloads natives at run time)
+    this.manager = ComputeDevice.engine().newBaseManager(device);
     boolean done = false;
     try {
       this.network = new InternVlNetwork(config);

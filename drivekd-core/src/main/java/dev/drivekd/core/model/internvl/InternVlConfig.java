@@ -203,38 +203,41 @@ public record InternVlConfig(
 
   /** The number of scalar parameters of a model built from this configuration. */
   public long parameterCount() {
-    long c = vision.hiddenSize();
-    long p = vision.patchSize();
-    long vision =
+    VisionConfig vis = vision;
+    long c = vis.hiddenSize();
+    long p = vis.patchSize();
+    long i = vis.intermediateSize();
+    long embeddings =
         c // class_embedding
             + c * 3 * p * p
-            + c // patch_embedding
-            + (vision().numPatches() + 1L) * c; // position_embedding
+            + c // patch_embedding weight, bias
+            + (vis.numPatches() + 1L) * c; // position_embedding
     long block =
         4 * c // norm1, norm2
             + 3 * c * c
             + 3 * c // qkv
             + c * c
             + c // proj
-            + vision().intermediateSize() * c
-            + vision().intermediateSize() // fc1
-            + c * vision().intermediateSize()
+            + i * c
+            + i // fc1
+            + c * i
             + c // fc2
-            + (vision().hasLayerScale() ? 2 * c : 0);
-    vision += block * vision().numHiddenLayers();
-    long d = language.hiddenSize();
-    long projector = 2 * 4 * c + (4 * c * d + d) + (d * d + d);
-    long kv = (long) language.numKeyValueHeads() * language.headDim();
+            + (vis.hasLayerScale() ? 2 * c : 0); // ls1, ls2
+    long visionTotal = embeddings + block * vis.numHiddenLayers();
+    LanguageConfig lang = language;
+    long d = lang.hiddenSize();
+    long projectorTotal = 2 * 4 * c + (4 * c * d + d) + (d * d + d);
+    long kv = (long) lang.numKeyValueHeads() * lang.headDim();
     long layer =
         2 * d // input / post-attention norms
             + d * d
             + d // q
             + 2 * (kv * d + kv) // k, v
             + d * d // o (no bias)
-            + 3 * d * language.intermediateSize(); // gate, up, down
-    long v = language.vocabSize();
-    long lm = v * d + layer * language.numHiddenLayers() + d + v * d;
-    return vision + projector + lm;
+            + 3 * d * lang.intermediateSize(); // gate, up, down
+    long v = lang.vocabSize();
+    long languageTotal = v * d + layer * lang.numHiddenLayers() + d + v * d;
+    return visionTotal + projectorTotal + languageTotal;
   }
 
   /** A copy with another tokenizer identity (for example the hash of a real vocabulary). */

@@ -1,6 +1,7 @@
 package dev.drivekd.gradproj;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
@@ -57,8 +58,20 @@ public final class GradientWriter {
   public static void zero(List<Parameter> parameters) {
     for (Parameter p : parameters) {
       try (NDArray grad = p.getArray().getGradient()) {
-        grad.set(ALL, 0); // a fill, not grad - grad, which would keep NaN
+        fill(grad, 0);
       }
+    }
+  }
+
+  /**
+   * Fills {@code target} with {@code value} in place. A fill, not {@code x - x}, which would keep
+   * NaN; the scalar the engine creates for the fill joins the target's manager, so it is scoped
+   * here instead of piling up in the model's manager.
+   */
+  public static void fill(NDArray target, float value) {
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      target.set(ALL, value);
     }
   }
 

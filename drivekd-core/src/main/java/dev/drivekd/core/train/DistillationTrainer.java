@@ -62,6 +62,7 @@ public final class DistillationTrainer implements AutoCloseable {
   private final DistillationStep step;
   private final List<NDArray> window;
   private long skippedUpdates;
+  private int contributionsInWindow;
 
   private DistillationTrainer(Builder b) {
     this.student = b.student;
@@ -141,7 +142,7 @@ public final class DistillationTrainer implements AutoCloseable {
       if (shuffle) {
         order = dataOrder.shuffled(order);
       }
-      accumulation.beginEpoch(order.size());
+      startEpoch(order.size());
       for (int i = 0; i < order.size(); i++) {
         int index = order.get(i);
         MicroStepReport report = trainOn(index, dataset.get(index));
@@ -154,8 +155,12 @@ public final class DistillationTrainer implements AutoCloseable {
     return summary.finish(skippedUpdates, accumulation.optimizerSteps());
   }
 
+  void startEpoch(int samples) {
+    accumulation.beginEpoch(samples);
+  }
+
   /** Trains on one sample (one micro-step) and steps the optimizer at a window's end. */
-  public MicroStepReport trainOn(int sampleIndex, DrivingSample sample) {
+  MicroStepReport trainOn(int sampleIndex, DrivingSample sample) {
     AccumulationSchedule.MicroStep micro = accumulation.nextMicroStep();
     double rate = schedule.rateAtOptimizerStep(accumulation.optimizerSteps() + 1);
     DistillationStep.Outcome outcome;
@@ -163,7 +168,9 @@ public final class DistillationTrainer implements AutoCloseable {
       List<NDArray> target = window.isEmpty() ? gradients(scratch) : window;
       outcome = step.run(scratch, sampleIndex, sample, micro.lossScale(), target);
     }
-    if (outcome.skipped() != null) {
+    if (outcome.skipped() == null) {
+      contributionsInWindow++;
+    } else {
       skippedUpdates++;
       LOG.warn(
           "sample {} (record {} of {}): update skipped, {}",
@@ -214,21 +221,47 @@ public final class DistillationTrainer implements AutoCloseable {
     return grads;
   }
 
+  /**
+   * Steps the optimizer with the window's gradient. A window whose every sample was skipped leaves
+   * the weights and the optimizer's moments untouched (AdamW would still move the weights on a zero
+   * gradient), while the schedule and the loss weights move on.
+   */
   private void optimizerStep() {
+    if (contributionsInWindow == 0) {
+      LOG.warn("every sample of this window was skipped; no optimizer step");
+      clearWindow();
+    } else {
+      applyWindow();
+    }
+    contributionsInWindow = 0;
+    GradientWriter.zero(parameters);
+    accumulation.completeOptimizerStep();
+    weighting.update();
+  }
+
+  private void clearWindow() {
+    for (NDArray w : window) {
+      GradientWriter.fill(w, 0);
+    }
+  }
+
+  private void applyWindow() {
     try (NDManager scratch = manager.newSubManager()) {
       List<NDArray> grads = gradients(scratch);
       for (int i = 0; i < parameters.size(); i++) {
         if (!window.isEmpty()) {
-          window.get(i).copyTo(grads.get(i));
-          window.get(i).set(new ai.djl.ndarray.index.NDIndex("..."), 0);
+          grads.get(i).addi(window.get(i)); // the gradients are zero between micro-steps
         }
         Parameter p = parameters.get(i);
         optimizer.update(p.getId(), p.getArray(), grads.get(i));
       }
     }
-    GradientWriter.zero(parameters);
-    accumulation.completeOptimizerStep();
-    weighting.update();
+    clearWindow();
+  }
+
+  /** The window's accumulated gradient of parameter {@code param} (accumulation > 1; tests). */
+  NDArray windowGradient(int param) {
+    return window.get(param);
   }
 
   @Override

@@ -41,6 +41,17 @@ public interface VisionLanguageModel extends AutoCloseable {
   /** Freezes ({@code true}) or unfreezes every parameter. */
   void freeze(boolean frozen);
 
+  /**
+   * Freezes ({@code true}) or unfreezes the vision encoder and the projector only, leaving the
+   * language model as it is (a training option of the paper's ablations).
+   *
+   * @throws UnsupportedOperationException when the model cannot tell its vision parameters apart
+   */
+  default void freezeVision(boolean frozen) {
+    throw new UnsupportedOperationException(
+        card().name() + " cannot freeze its vision encoder and projector separately");
+  }
+
   /** Releases the parameters' native memory. */
   @Override
   void close();

@@ -81,6 +81,9 @@ public final class DistillationTrainer implements AutoCloseable {
     this.shuffle = b.shuffle;
     this.dataOrder = new ShuffleRandom(b.seed);
     this.listeners = List.copyOf(b.listeners);
+    if (b.freezeVision) {
+      student.freezeVision(true);
+    }
     this.parameters = student.trainableParameters();
     if (parameters.isEmpty()) {
       throw new IllegalArgumentException(
@@ -291,6 +294,7 @@ public final class DistillationTrainer implements AutoCloseable {
     private int epochs = 1;
     private boolean shuffle = true;
     private long seed = 42;
+    private boolean freezeVision;
     private final List<Consumer<MicroStepReport>> listeners = new ArrayList<>();
 
     private Builder() {}
@@ -378,6 +382,12 @@ public final class DistillationTrainer implements AutoCloseable {
     /** Seeds the data order and the projection's stage-2 order (default 42). */
     public Builder optSeed(long seed) {
       this.seed = seed;
+      return this;
+    }
+
+    /** Freezes the student's vision encoder and projector before training (default false). */
+    public Builder optFreezeVision(boolean freezeVision) {
+      this.freezeVision = freezeVision;
       return this;
     }
 

@@ -337,6 +337,7 @@ public final class InternVlModel implements VisionLanguageModel {
    * Freezes ({@code true}) or unfreezes the vision encoder and the projector ({@code
    * vision_model.*}, {@code mlp1.*}) only; the language model keeps its state.
    */
+  @Override
   public void freezeVision(boolean frozen) {
     for (Map.Entry<String, Parameter> entry : parameters.entrySet()) {
       if (entry.getKey().startsWith("vision_model.") || entry.getKey().startsWith("mlp1.")) {

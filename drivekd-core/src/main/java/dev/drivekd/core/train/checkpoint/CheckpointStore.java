@@ -142,15 +142,17 @@ public final class CheckpointStore {
       throw new CheckpointException(
           target, "save failed, nothing changed in the run directory (" + describe(e) + ")", e);
     }
+    Path aside = null;
     try {
       if (Files.exists(target)) {
-        Path aside = directory.resolve(name + ".superseded-" + UUID.randomUUID());
+        aside = directory.resolve(name + ".superseded-" + UUID.randomUUID());
         LOG.warn("{} already exists; keeping it as {}", target, aside.getFileName());
         DurableFiles.moveAtomically(target, aside, false);
       }
       DurableFiles.moveAtomically(temp, target, false);
     } catch (IOException | RuntimeException e) {
       discard(temp);
+      restoreAside(aside, target);
       throw new CheckpointException(
           target, "save failed at the rename; `latest` is unchanged (" + describe(e) + ")", e);
     }
@@ -259,6 +261,16 @@ public final class CheckpointStore {
           }
           DurableFiles.deleteRecursively(entry);
         }
+      }
+    }
+  }
+
+  private static void restoreAside(Path aside, Path target) {
+    if (aside != null && Files.exists(aside) && !Files.exists(target)) {
+      try {
+        DurableFiles.moveAtomically(aside, target, false);
+      } catch (IOException e) {
+        LOG.warn("could not move {} back to {}: {}", aside, target, e.toString());
       }
     }
   }

@@ -352,6 +352,38 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void aFailedParseAfterTheWeightsLeavesNoArrayBehind() throws IOException {
+    TinyRun run = new TinyRun(manager);
+    for (int i = 0; i < 6; i++) {
+      run.microStep();
+    }
+    CheckpointStore store = CheckpointStore.open(runDir);
+    try (NDManager export = manager.newSubManager()) {
+      store.save(run.checkpoint(export));
+    }
+    Path dir = store.list().get(0).directory();
+    Path optimizer = dir.resolve("optimizer.adamw");
+    byte[] bytes = Files.readAllBytes(optimizer);
+    Files.write(optimizer, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    // Re-list the digest so that the checksum passes and the parse fails after the weights loaded.
+    ObjectNode json =
+        (ObjectNode) CheckpointStore.JSON.readTree(dir.resolve("manifest.json").toFile());
+    FileDigest digest = FileDigest.of(optimizer);
+    for (JsonNode part : json.get("files")) {
+      if (part.get("part").asText().equals("optimizer")) {
+        ((ObjectNode) part).put("size", digest.size()).put("sha256", digest.sha256());
+      }
+    }
+    Files.write(dir.resolve("manifest.json"), CheckpointStore.JSON.writeValueAsBytes(json));
+    long before = manager.getManagedArrays().size();
+    CheckpointException e =
+        assertThrows(CheckpointException.class, () -> store.loadLatest(manager));
+    assertEquals(optimizer, e.file());
+    assertTrue(e.getMessage().contains("not a readable AdamW state"), e.getMessage());
+    assertEquals(before, manager.getManagedArrays().size(), "the weights read first were closed");
+  }
+
+  @Test
   void retentionKeepsTheNewestK() throws IOException {
     CheckpointStore store = CheckpointStore.builder(runDir).optKeepLast(2).build();
     for (long step = 1; step <= 5; step++) {

@@ -1,0 +1,57 @@
+package dev.drivekd.teachers.cache;
+
+import java.util.List;
+
+/**
+ * {@code index.json} of a teacher-target cache, written last by {@link
+ * TeacherTargetCacheWriter#finish()}: format and version, dtype, the dataset fingerprint, the
+ * recipe (teachers with their weights fingerprints, entries) and every chunk with its size, SHA-256
+ * and sample indices.
+ *
+ * @param format always {@value #FORMAT}
+ * @param version {@value #VERSION}
+ * @param dtype always {@code float32}
+ * @param datasetFingerprint the dataset the targets were computed for
+ * @param recipe teachers and entries
+ * @param samples number of samples stored
+ * @param chunks the chunk files
+ */
+public record CacheIndex(
+    String format,
+    int version,
+    String dtype,
+    String datasetFingerprint,
+    CacheRecipe recipe,
+    int samples,
+    List<Chunk> chunks) {
+
+  /** The format name. */
+  public static final String FORMAT = "drivekd-teacher-cache";
+
+  /** The version this build writes and reads (index and chunk files). */
+  public static final int VERSION = 1;
+
+  /** The index's file name. */
+  public static final String FILE_NAME = "index.json";
+
+  /** Copies the chunk list. */
+  public CacheIndex {
+    chunks = chunks == null ? List.of() : List.copyOf(chunks);
+  }
+
+  /**
+   * One chunk file.
+   *
+   * @param file its name in the cache folder
+   * @param size bytes
+   * @param sha256 lower-case hex SHA-256
+   * @param samples the sample indices it holds, in file order
+   */
+  public record Chunk(String file, long size, String sha256, List<Integer> samples) {
+
+    /** Copies the sample list. */
+    public Chunk {
+      samples = List.copyOf(samples);
+    }
+  }
+}

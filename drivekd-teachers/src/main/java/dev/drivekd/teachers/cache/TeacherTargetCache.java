@@ -1,0 +1,422 @@
+package dev.drivekd.teachers.cache;
+
+import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.data.DataFingerprint;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a teacher-target cache written by {@link TeacherTargetCacheWriter}: random access by sample
+ * index, one chunk in memory at a time (memory-mapped, so the operating system pages it), each
+ * chunk's SHA-256 checked against the index the first time this reader maps it. Opening checks the
+ * index's format and version and, when the caller says what it expects, the dataset fingerprint,
+ * the teachers (name, weights fingerprint, depth) and that every expected entry is cached with the
+ * expected kind; entries the caller does not need may be cached too. Every error names the file.
+ */
+public final class TeacherTargetCache implements AutoCloseable {
+
+  private final Path directory;
+  private final Path indexFile;
+  private final CacheIndex index;
+  private final Map<Integer, Integer> chunkOf = new HashMap<>();
+  private final Set<Integer> verified = new HashSet<>();
+
+  private int currentChunk = -1;
+  private ByteBuffer current;
+  private Map<Integer, long[]> currentDirectory;
+
+  private TeacherTargetCache(Path directory, CacheIndex index) {
+    this.directory = directory;
+    this.indexFile = directory.resolve(CacheIndex.FILE_NAME);
+    this.index = index;
+    for (int c = 0; c < index.chunks().size(); c++) {
+      for (int sample : index.chunks().get(c).samples()) {
+        if (chunkOf.put(sample, c) != null) {
+          throw new TeacherCacheException(
+              indexFile, "chunks[" + c + "]", "sample " + sample + " is listed twice", null);
+        }
+      }
+    }
+    if (chunkOf.size() != index.samples()) {
+      throw new TeacherCacheException(
+          indexFile,
+          "samples",
+          index.samples() + " samples declared, the chunks list " + chunkOf.size(),
+          null);
+    }
+  }
+
+  /** Opens a cache without checking it against a recipe or dataset (for inspection tools). */
+  public static TeacherTargetCache open(Path directory) {
+    Path dir = directory.toAbsolutePath().normalize();
+    Path file = dir.resolve(CacheIndex.FILE_NAME);
+    if (!Files.isRegularFile(file)) {
+      throw new TeacherCacheException(
+          file,
+          null,
+          "missing: not a finished teacher-target cache (the index is written last)",
+          null);
+    }
+    CacheIndex index;
+    try {
+      index = TeacherTargetCacheWriter.JSON.readValue(file.toFile(), CacheIndex.class);
+    } catch (IOException | RuntimeException e) {
+      throw new TeacherCacheException(
+          file, null, "not a readable cache index: " + e.getMessage(), e);
+    }
+    if (!CacheIndex.FORMAT.equals(index.format())) {
+      throw new TeacherCacheException(
+          file, "format", "'" + index.format() + "', expected '" + CacheIndex.FORMAT + "'", null);
+    }
+    if (index.version() != CacheIndex.VERSION) {
+      throw new TeacherCacheException(
+          file,
+          "version",
+          "cache format version "
+              + index.version()
+              + ", this build reads version "
+              + CacheIndex.VERSION,
+          null);
+    }
+    if (!"float32".equals(index.dtype())) {
+      throw new TeacherCacheException(
+          file, "dtype", "'" + index.dtype() + "', this build reads float32", null);
+    }
+    return new TeacherTargetCache(dir, index);
+  }
+
+  /**
+   * Opens a cache for a run that needs the entries of {@code expected} computed by its teachers on
+   * the dataset {@code datasetFingerprint}.
+   *
+   * @throws TeacherCacheException naming {@code index.json} and the field that does not match
+   */
+  public static TeacherTargetCache open(
+      Path directory, CacheRecipe expected, String datasetFingerprint) {
+    TeacherTargetCache cache = open(directory);
+    cache.requireCompatible(expected, datasetFingerprint);
+    return cache;
+  }
+
+  /**
+   * Checks that this cache was made from {@code datasetFingerprint} by the teachers of {@code
+   * expected} and holds each of its entries with the same kind.
+   *
+   * @throws TeacherCacheException naming {@code index.json} and the field that does not match
+   */
+  public void requireCompatible(CacheRecipe expected, String datasetFingerprint) {
+    if (!index.datasetFingerprint().equals(datasetFingerprint)) {
+      throw new TeacherCacheException(
+          indexFile,
+          "datasetFingerprint",
+          "the cache was computed on dataset "
+              + index.datasetFingerprint()
+              + ", this run's dataset is "
+              + datasetFingerprint,
+          null);
+    }
+    CacheRecipe cached = index.recipe();
+    for (TeacherIdentity want : expected.teachers()) {
+      TeacherIdentity have = cached.teacher(want.name());
+      String field = "recipe.teachers['" + want.name() + "']";
+      if (have == null) {
+        throw new TeacherCacheException(
+            indexFile,
+            field,
+            "not in the cache; it holds teachers "
+                + cached.teachers().stream()
+                    .map(TeacherIdentity::name)
+                    .collect(Collectors.toList()),
+            null);
+      }
+      if (!have.weightsFingerprint().equals(want.weightsFingerprint())) {
+        throw new TeacherCacheException(
+            indexFile,
+            field + ".weightsFingerprint",
+            "the cache was computed with weights "
+                + have.weightsFingerprint()
+                + ", this run's teacher has "
+                + want.weightsFingerprint(),
+            null);
+      }
+      if (have.depth() != want.depth()) {
+        throw new TeacherCacheException(
+            indexFile,
+            field + ".depth",
+            "cached for " + have.depth() + " layers, this run's teacher has " + want.depth(),
+            null);
+      }
+    }
+    for (CacheRecipe.Entry want : expected.entries()) {
+      int id = cached.indexOf(want.key());
+      if (id < 0) {
+        throw new TeacherCacheException(
+            indexFile,
+            "recipe.entries",
+            want + " is not cached; the cache holds " + summary(cached.entries()),
+            null);
+      }
+      CacheRecipe.Entry have = cached.entries().get(id);
+      if (have.kind() != want.kind()) {
+        throw new TeacherCacheException(
+            indexFile,
+            "recipe.entries[" + id + "]",
+            want.key() + " is cached as " + have.kind() + ", the run needs " + want.kind(),
+            null);
+      }
+    }
+  }
+
+  private static String summary(List<CacheRecipe.Entry> entries) {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < entries.size() && i < 12; i++) {
+      names.add(entries.get(i).toString());
+    }
+    return names + (entries.size() > 12 ? " and " + (entries.size() - 12) + " more" : "");
+  }
+
+  /** The index as read. */
+  public CacheIndex index() {
+    return index;
+  }
+
+  /** The recipe the cache was written with. */
+  public CacheRecipe recipe() {
+    return index.recipe();
+  }
+
+  /** Number of samples stored. */
+  public int size() {
+    return index.samples();
+  }
+
+  /** Whether sample {@code sampleIndex} is stored. */
+  public boolean contains(int sampleIndex) {
+    return chunkOf.containsKey(sampleIndex);
+  }
+
+  /**
+   * Reads sample {@code sampleIndex} and checks that it was computed for the layout of sample
+   * {@code b} of {@code layout}.
+   *
+   * @throws TeacherCacheException naming the chunk file and sample when the layouts differ
+   */
+  public CachedSample read(int sampleIndex, TokenLayout layout, int b) {
+    CachedSample sample = read(sampleIndex);
+    String expected = LayoutFingerprint.of(layout, b);
+    if (!expected.equals(sample.layoutFingerprint())) {
+      throw new TeacherCacheException(
+          chunkFile(chunkOf.get(sampleIndex)),
+          "sample " + sampleIndex,
+          "cached for token layout "
+              + sample.layoutFingerprint()
+              + ", the batch's layout is "
+              + expected
+              + " (another tokenizer, image size or prompt?)",
+          null);
+    }
+    return sample;
+  }
+
+  /**
+   * Reads sample {@code sampleIndex}.
+   *
+   * @throws IllegalArgumentException when the sample is not cached
+   * @throws TeacherCacheException naming the chunk file on a checksum, version or format problem
+   */
+  public synchronized CachedSample read(int sampleIndex) {
+    Integer c = chunkOf.get(sampleIndex);
+    if (c == null) {
+      throw new IllegalArgumentException(
+          directory + ": sample " + sampleIndex + " is not in the cache (" + size() + " samples)");
+    }
+    if (c != currentChunk) {
+      load(c);
+    }
+    long[] where = currentDirectory.get(sampleIndex);
+    Path file = chunkFile(c);
+    String field = "sample " + sampleIndex;
+    try {
+      ByteBuffer record =
+          current.slice((int) where[0], (int) where[1]).order(ByteOrder.LITTLE_ENDIAN);
+      int stored = record.getInt();
+      if (stored != sampleIndex) {
+        throw new TeacherCacheException(file, field, "the record holds sample " + stored, null);
+      }
+      byte[] fingerprint = new byte[32];
+      record.get(fingerprint);
+      int count = record.getInt();
+      List<CacheRecipe.Entry> entries = index.recipe().entries();
+      if (count < 0 || count > entries.size()) {
+        throw new TeacherCacheException(
+            file, field, "entry count " + count + " out of range", null);
+      }
+      Map<TargetKey, CachedTarget> targets = new LinkedHashMap<>();
+      for (int k = 0; k < count; k++) {
+        int id = record.getInt();
+        int rows = record.getInt();
+        int cols = record.getInt();
+        if (id < 0 || id >= entries.size() || rows < 0 || cols < 0) {
+          throw new TeacherCacheException(
+              file,
+              field + ", entry " + k,
+              "entry id "
+                  + id
+                  + " (recipe has "
+                  + entries.size()
+                  + "), shape "
+                  + rows
+                  + " x "
+                  + cols,
+              null);
+        }
+        long n = (long) rows * cols;
+        if (n * 4 > record.remaining()) {
+          throw new TeacherCacheException(
+              file,
+              field + ", entry " + k,
+              "a " + rows + " x " + cols + " target overruns the record",
+              null);
+        }
+        float[] values = new float[(int) n];
+        record.asFloatBuffer().get(values);
+        record.position(record.position() + (int) n * 4);
+        CacheRecipe.Entry entry = entries.get(id);
+        targets.put(entry.key(), new CachedTarget(entry.key(), entry.kind(), rows, cols, values));
+      }
+      if (record.hasRemaining()) {
+        throw new TeacherCacheException(
+            file, field, record.remaining() + " unread bytes at the end of the record", null);
+      }
+      return new CachedSample(sampleIndex, HexFormat.of().formatHex(fingerprint), targets);
+    } catch (IndexOutOfBoundsException | java.nio.BufferUnderflowException e) {
+      throw new TeacherCacheException(file, field, "the record is truncated or malformed", e);
+    }
+  }
+
+  private Path chunkFile(int c) {
+    Path file = directory.resolve(index.chunks().get(c).file()).normalize();
+    if (!directory.equals(file.getParent())) {
+      throw new TeacherCacheException(
+          indexFile, "chunks[" + c + "].file", "points outside the cache folder", null);
+    }
+    return file;
+  }
+
+  private void load(int c) {
+    CacheIndex.Chunk info = index.chunks().get(c);
+    Path file = chunkFile(c);
+    // Release the previous chunk first, so that at most one is mapped by this reader.
+    current = null;
+    currentDirectory = null;
+    currentChunk = -1;
+    MappedByteBuffer mapped;
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      if (channel.size() != info.size()) {
+        throw new TeacherCacheException(
+            file,
+            null,
+            "size mismatch: the index says "
+                + info.size()
+                + " bytes, the file has "
+                + channel.size(),
+            null);
+      }
+      mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+    } catch (IOException e) {
+      throw new TeacherCacheException(file, null, "cannot be read: " + e.getMessage(), e);
+    }
+    if (!verified.contains(c)) {
+      MessageDigest digest = DataFingerprint.newSha256();
+      digest.update(mapped.duplicate());
+      String sha = HexFormat.of().formatHex(digest.digest());
+      if (!sha.equals(info.sha256())) {
+        throw new TeacherCacheException(
+            file,
+            null,
+            "SHA-256 mismatch: the index says " + info.sha256() + ", the file hashes to " + sha,
+            null);
+      }
+      verified.add(c);
+    }
+    ByteBuffer buf = mapped.order(ByteOrder.LITTLE_ENDIAN);
+    byte[] magic = new byte[8];
+    buf.get(0, magic);
+    if (!Arrays.equals(magic, ChunkFormat.MAGIC)) {
+      throw new TeacherCacheException(file, "header", "not a drivekd cache chunk", null);
+    }
+    int version = buf.getInt(8);
+    if (version != CacheIndex.VERSION) {
+      throw new TeacherCacheException(
+          file,
+          "header.version",
+          "chunk format version " + version + ", this build reads version " + CacheIndex.VERSION,
+          null);
+    }
+    int size = buf.capacity();
+    byte[] tail = new byte[8];
+    buf.get(size - 8, tail);
+    int count = buf.getInt(size - ChunkFormat.TRAILER_BYTES);
+    long dirOffset = buf.getLong(size - ChunkFormat.TRAILER_BYTES + 4);
+    if (!Arrays.equals(tail, ChunkFormat.TAIL)
+        || count != info.samples().size()
+        || dirOffset + (long) count * ChunkFormat.DIRECTORY_ENTRY_BYTES
+            != size - ChunkFormat.TRAILER_BYTES) {
+      throw new TeacherCacheException(
+          file,
+          "trailer",
+          "malformed ("
+              + count
+              + " samples, directory at "
+              + dirOffset
+              + ", index lists "
+              + info.samples().size()
+              + ")",
+          null);
+    }
+    Map<Integer, long[]> dir = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      int at = (int) dirOffset + i * ChunkFormat.DIRECTORY_ENTRY_BYTES;
+      int sample = buf.getInt(at);
+      long offset = buf.getLong(at + 4);
+      long length = buf.getLong(at + 12);
+      if (offset < ChunkFormat.HEADER_BYTES || offset + length > dirOffset || length < 0) {
+        throw new TeacherCacheException(
+            file, "directory[" + i + "]", "sample " + sample + " lies outside the records", null);
+      }
+      dir.put(sample, new long[] {offset, length});
+    }
+    if (!dir.keySet().equals(new HashSet<>(info.samples()))) {
+      throw new TeacherCacheException(
+          file, "directory", "holds samples other than the index lists for this chunk", null);
+    }
+    current = buf;
+    currentDirectory = dir;
+    currentChunk = c;
+  }
+
+  /** Releases the mapped chunk. */
+  @Override
+  public synchronized void close() {
+    current = null;
+    currentDirectory = null;
+    currentChunk = -1;
+  }
+}

@@ -1,0 +1,320 @@
+package dev.drivekd.teachers.cache;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.drivekd.core.train.checkpoint.ChecksummedOutput;
+import dev.drivekd.core.train.checkpoint.DurableFiles;
+import dev.drivekd.core.train.checkpoint.FileDigest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a teacher-target cache: samples are appended (in any order, each index once) and streamed
+ * into chunk files of at most {@code samplesPerChunk} samples and {@code maxChunkBytes} bytes;
+ * {@link #finish()} fsyncs the last chunk and writes {@code index.json} atomically. Until then the
+ * folder holds no index and no reader accepts it. Memory use is one sample's targets.
+ */
+public final class TeacherTargetCacheWriter implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TeacherTargetCacheWriter.class);
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Path directory;
+  private final CacheRecipe recipe;
+  private final String datasetFingerprint;
+  private final int samplesPerChunk;
+  private final long maxChunkBytes;
+
+  private final List<CacheIndex.Chunk> chunks = new ArrayList<>();
+  private final Set<Integer> written = new HashSet<>();
+  private ChecksummedOutput chunk;
+  private final List<Integer> chunkSamples = new ArrayList<>();
+  private final List<long[]> chunkDirectory = new ArrayList<>();
+  private boolean finished;
+  private boolean failed;
+
+  private TeacherTargetCacheWriter(Builder b) throws IOException {
+    this.directory = b.directory.toAbsolutePath().normalize();
+    this.recipe = b.recipe;
+    this.datasetFingerprint = b.datasetFingerprint;
+    this.samplesPerChunk = b.samplesPerChunk;
+    this.maxChunkBytes = b.maxChunkBytes;
+    Files.createDirectories(directory);
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+      if (entries.iterator().hasNext()) {
+        throw new TeacherCacheException(
+            directory,
+            null,
+            "a new cache needs an empty folder (this one holds files; a finished cache is never"
+                + " overwritten)",
+            null);
+      }
+    }
+  }
+
+  /** A builder for a cache in {@code directory} (created if needed; it must be empty). */
+  public static Builder builder(Path directory, CacheRecipe recipe, String datasetFingerprint) {
+    return new Builder(directory, recipe, datasetFingerprint);
+  }
+
+  /**
+   * Appends one sample. Every target must be an entry of the recipe, of the entry's kind, and have
+   * the shape its kind has for the sample's layout; each entry at most once.
+   *
+   * @throws IllegalArgumentException naming the sample and the target when a check fails
+   * @throws TeacherCacheException when writing fails (the writer is then unusable)
+   */
+  public void append(SampleTargets sample) {
+    if (finished || failed) {
+      throw new IllegalStateException("the cache writer is " + (finished ? "finished" : "failed"));
+    }
+    int index = sample.sampleIndex();
+    if (written.contains(index)) {
+      throw new IllegalArgumentException("sample " + index + " was already appended");
+    }
+    int[] ids = new int[sample.targets().size()];
+    Set<Integer> seen = new HashSet<>();
+    long bytes = ChunkFormat.SAMPLE_HEAD_BYTES;
+    for (int k = 0; k < ids.length; k++) {
+      CachedTarget t = sample.targets().get(k);
+      int id = recipe.indexOf(t.key());
+      String where = "sample " + index + ", target " + t.key();
+      if (id < 0) {
+        throw new IllegalArgumentException(where + ": not an entry of the cache's recipe");
+      }
+      if (!seen.add(id)) {
+        throw new IllegalArgumentException(where + ": given twice");
+      }
+      CacheRecipe.Entry entry = recipe.entries().get(id);
+      if (entry.kind() != t.kind()) {
+        throw new IllegalArgumentException(
+            where + ": the recipe stores " + entry.kind() + ", got " + t.kind());
+      }
+      int[] shape = sample.expectedShape(t.kind());
+      if (t.rows() != shape[0] || t.cols() != shape[1]) {
+        throw new IllegalArgumentException(
+            where
+                + ": "
+                + t.rows()
+                + " x "
+                + t.cols()
+                + " does not fit the sample's layout ("
+                + shape[0]
+                + " x "
+                + shape[1]
+                + " for "
+                + t.kind()
+                + ")");
+      }
+      ids[k] = id;
+      bytes += ChunkFormat.ENTRY_HEAD_BYTES + 4L * t.values().length;
+    }
+    if (bytes
+            + ChunkFormat.HEADER_BYTES
+            + ChunkFormat.TRAILER_BYTES
+            + ChunkFormat.DIRECTORY_ENTRY_BYTES
+        > maxChunkBytes) {
+      throw new IllegalArgumentException(
+          "sample "
+              + index
+              + ": "
+              + bytes
+              + " bytes of targets exceed the chunk limit of "
+              + maxChunkBytes
+              + " bytes");
+    }
+    try {
+      if (chunk != null
+          && (chunkSamples.size() >= samplesPerChunk
+              || chunk.position() + bytes + directoryBytes(chunkSamples.size() + 1)
+                  > maxChunkBytes)) {
+        closeChunk();
+      }
+      if (chunk == null) {
+        openChunk();
+      }
+      long offset = chunk.position();
+      writeSample(chunk.stream(), sample, ids);
+      chunkSamples.add(index);
+      chunkDirectory.add(new long[] {index, offset, chunk.position() - offset});
+      written.add(index);
+    } catch (IOException | RuntimeException e) {
+      failed = true;
+      throw new TeacherCacheException(
+          chunk == null ? directory : chunk.file(),
+          "sample " + index,
+          "cannot be written: " + e.getMessage(),
+          e);
+    }
+  }
+
+  private static long directoryBytes(int samples) {
+    return (long) samples * ChunkFormat.DIRECTORY_ENTRY_BYTES + ChunkFormat.TRAILER_BYTES;
+  }
+
+  private static void writeSample(OutputStream out, SampleTargets sample, int[] ids)
+      throws IOException {
+    ByteBuffer head =
+        ByteBuffer.allocate(ChunkFormat.SAMPLE_HEAD_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    head.putInt(sample.sampleIndex());
+    head.put(HexFormat.of().parseHex(sample.layoutFingerprint()));
+    head.putInt(ids.length);
+    out.write(head.array());
+    byte[] buffer = new byte[1 << 16];
+    for (int k = 0; k < ids.length; k++) {
+      CachedTarget t = sample.targets().get(k);
+      ByteBuffer entry =
+          ByteBuffer.allocate(ChunkFormat.ENTRY_HEAD_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      entry.putInt(ids[k]).putInt(t.rows()).putInt(t.cols());
+      out.write(entry.array());
+      float[] v = t.values();
+      ByteBuffer data = ByteBuffer.wrap(buffer).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < v.length; i++) {
+        if (!data.hasRemaining()) {
+          out.write(buffer, 0, data.position());
+          data.clear();
+        }
+        data.putFloat(v[i]);
+      }
+      out.write(buffer, 0, data.position());
+    }
+  }
+
+  private void openChunk() throws IOException {
+    Path file = directory.resolve(ChunkFormat.fileName(chunks.size()));
+    chunk = ChecksummedOutput.create(file);
+    ByteBuffer head = ByteBuffer.allocate(ChunkFormat.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    head.put(ChunkFormat.MAGIC).putInt(CacheIndex.VERSION).putInt(chunks.size());
+    chunk.stream().write(head.array());
+  }
+
+  private void closeChunk() throws IOException {
+    long directoryOffset = chunk.position();
+    ByteBuffer dir =
+        ByteBuffer.allocate(
+                chunkDirectory.size() * ChunkFormat.DIRECTORY_ENTRY_BYTES
+                    + ChunkFormat.TRAILER_BYTES)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    for (long[] d : chunkDirectory) {
+      dir.putInt((int) d[0]).putLong(d[1]).putLong(d[2]);
+    }
+    dir.putInt(chunkDirectory.size()).putLong(directoryOffset).put(ChunkFormat.TAIL);
+    chunk.stream().write(dir.array());
+    FileDigest digest = chunk.finish();
+    chunks.add(
+        new CacheIndex.Chunk(
+            chunk.file().getFileName().toString(), digest.size(), digest.sha256(), chunkSamples));
+    chunk = null;
+    chunkSamples.clear();
+    chunkDirectory.clear();
+  }
+
+  /**
+   * Closes the last chunk and writes {@code index.json} atomically; the cache is then readable.
+   *
+   * @return the index written
+   */
+  public CacheIndex finish() {
+    if (finished || failed) {
+      throw new IllegalStateException("the cache writer is " + (finished ? "finished" : "failed"));
+    }
+    Path indexFile = directory.resolve(CacheIndex.FILE_NAME);
+    try {
+      if (chunk != null) {
+        closeChunk();
+      }
+      CacheIndex index =
+          new CacheIndex(
+              CacheIndex.FORMAT,
+              CacheIndex.VERSION,
+              "float32",
+              datasetFingerprint,
+              recipe,
+              written.size(),
+              chunks);
+      DurableFiles.writeAtomically(indexFile, JSON.writeValueAsBytes(index));
+      finished = true;
+      return index;
+    } catch (IOException e) {
+      failed = true;
+      throw new TeacherCacheException(indexFile, null, "cannot finish the cache: " + e, e);
+    }
+  }
+
+  /** Abandons an unfinished cache (its folder then holds no index); a finished one is unchanged. */
+  @Override
+  public void close() {
+    if (!finished && chunk != null) {
+      try {
+        chunk.close();
+      } catch (IOException e) {
+        LOG.warn("cannot close {}: {}", chunk.file(), e.toString());
+      }
+      chunk = null;
+    }
+    if (!finished && !written.isEmpty()) {
+      LOG.warn(
+          "teacher-target cache {} was not finished: it has no index and cannot be read",
+          directory);
+    }
+  }
+
+  /** Builder. */
+  public static final class Builder {
+    private final Path directory;
+    private final CacheRecipe recipe;
+    private final String datasetFingerprint;
+    private int samplesPerChunk = 64;
+    private long maxChunkBytes = 1L << 30;
+
+    private Builder(Path directory, CacheRecipe recipe, String datasetFingerprint) {
+      if (directory == null || recipe == null || datasetFingerprint == null) {
+        throw new IllegalArgumentException(
+            "directory, recipe and dataset fingerprint are required");
+      }
+      this.directory = directory;
+      this.recipe = recipe;
+      this.datasetFingerprint = datasetFingerprint;
+    }
+
+    /** Samples per chunk (64). */
+    public Builder optSamplesPerChunk(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("samplesPerChunk must be >= 1, got " + n);
+      }
+      this.samplesPerChunk = n;
+      return this;
+    }
+
+    /** The largest chunk file in bytes (1 GiB; at most 2 GiB - 1, a reader maps whole chunks). */
+    public Builder optMaxChunkBytes(long bytes) {
+      if (bytes < 1024 || bytes > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "maxChunkBytes must be in [1024, " + Integer.MAX_VALUE + "], got " + bytes);
+      }
+      this.maxChunkBytes = bytes;
+      return this;
+    }
+
+    /** Creates the writer. */
+    public TeacherTargetCacheWriter create() {
+      try {
+        return new TeacherTargetCacheWriter(this);
+      } catch (IOException e) {
+        throw new TeacherCacheException(directory, null, "cannot create the cache folder", e);
+      }
+    }
+  }
+}

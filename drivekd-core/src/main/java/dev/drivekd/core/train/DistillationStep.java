@@ -109,6 +109,7 @@ final class DistillationStep {
     Map<Capability, LayerMaps> targets =
         active.isEmpty() ? Map.of() : teachers.targets(sampleIndex, sample, batch, teacherLayers);
 
+    requireSameLength(targets, teacherLayers, batch, sample);
     TaskGradients g = pool.forTasks(tasks);
     float[] raw;
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -151,6 +152,39 @@ final class DistillationStep {
       return new Outcome(lossValues, weights, norms, combined.report(), null);
     } catch (NonFiniteGradientException e) {
       return skipped(lossValues, e.getMessage());
+    }
+  }
+
+  /** A teacher map of another length would broadcast or fail deep in a loss: stop here instead. */
+  private void requireSameLength(
+      Map<Capability, LayerMaps> targets,
+      Map<Capability, SortedSet<Integer>> layers,
+      VlmBatch batch,
+      DrivingSample sample) {
+    for (Map.Entry<Capability, LayerMaps> e : targets.entrySet()) {
+      SortedSet<Integer> needed = layers.get(e.getKey());
+      if (needed == null || needed.isEmpty()) {
+        continue;
+      }
+      NDArray map = e.getValue().headAveraged(needed.first());
+      long length = map.getShape().get(map.getShape().dimension() - 1);
+      if (length != batch.length()) {
+        throw new IllegalArgumentException(
+            sample.sourceFile()
+                + ": record "
+                + sample.recordIndex()
+                + ": the "
+                + e.getKey().key()
+                + " teacher "
+                + teachers.card(e.getKey()).name()
+                + " saw "
+                + length
+                + " tokens where student "
+                + student.card().name()
+                + " saw "
+                + batch.length()
+                + "; teacher and student must share tokenizer and tokens per image");
+      }
     }
   }
 

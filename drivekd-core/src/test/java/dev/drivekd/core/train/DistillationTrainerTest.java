@@ -337,6 +337,36 @@ class DistillationTrainerTest {
     }
   }
 
+  @Test
+  void teacherOfAnotherSequenceLengthFailsWithTheRecordNamed() {
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.model("teacher-small", 2)) {
+      TeacherTargets longer =
+          new TrainerFixture.LiveTeacher(teacher) {
+            @Override
+            public Map<Capability, LayerMaps> targets(
+                int i, DrivingSample s, VlmBatch batch, Map<Capability, SortedSet<Integer>> l) {
+              Map<Capability, LayerMaps> maps = super.targets(i, s, batch, l);
+              long n = batch.length() + 1;
+              LayerMaps other =
+                  LayerMaps.of(
+                      teacher.card().depth(),
+                      k -> batch.manager().zeros(new ai.djl.ndarray.types.Shape(1, n, n)));
+              maps.replaceAll((c, m) -> other);
+              return maps;
+            }
+          };
+      try (DistillationTrainer t = trainer(student, longer).optAccumulation(1).build()) {
+        t.startEpoch(1);
+        IllegalArgumentException e =
+            assertThrows(
+                IllegalArgumentException.class, () -> t.trainOn(2, fixture.dataset.get(2)));
+        assertTrue(e.getMessage().contains("record 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("saw"), e.getMessage());
+      }
+    }
+  }
+
   private static List<float[]> weights(InternVlModel model) {
     List<float[]> out = new ArrayList<>();
     for (Parameter p : model.trainableParameters()) {

@@ -288,6 +288,35 @@ class DistillationTrainerTest {
   }
 
   @Test
+  void threeHundredStepsLeaveNoArrayBehind() {
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.model("student-tiny", 2)) {
+      List<Integer> counts = new ArrayList<>();
+      TrainingListener onEpoch =
+          new TrainingListener() {
+            @Override
+            public void onEpochEnd(EpochReport report) {
+              counts.add(
+                  student.manager().getManagedArrays().size()
+                      + teacher.manager().getManagedArrays().size());
+            }
+          };
+      try (DistillationTrainer t =
+          trainer(student, new TrainerFixture.LiveTeacher(teacher))
+              .optAccumulation(4)
+              .optEpochs(50)
+              .addTrainingListener(onEpoch)
+              .build()) {
+        TrainingSummary run = t.fit(fixture.dataset);
+        assertEquals(300, run.microSteps());
+      }
+      // optimizer moments appear with the first step; from then on the count must not move
+      assertEquals(50, counts.size());
+      assertEquals(counts.get(1), counts.get(49), "managed arrays per epoch: " + counts);
+    }
+  }
+
+  @Test
   void crossEntropyAloneTrainsWithoutTeachers() {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         DistillationTrainer t =

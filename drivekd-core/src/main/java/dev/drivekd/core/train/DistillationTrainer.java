@@ -70,6 +70,7 @@ public final class DistillationTrainer implements AutoCloseable {
   private final LossWeighting weighting;
   private AccumulationSchedule accumulation;
   private final int epochs;
+  private final int microBatch;
   private final boolean shuffle;
   private final ShuffleRandom dataOrder;
   private final List<Consumer<MicroStepReport>> listeners;
@@ -109,6 +110,7 @@ public final class DistillationTrainer implements AutoCloseable {
     this.weighting = b.weighting;
     this.accumulation = new AccumulationSchedule(b.accumulation);
     this.epochs = b.epochs;
+    this.microBatch = b.microBatch;
     this.shuffle = b.shuffle;
     this.dataOrder = new ShuffleRandom(b.seed);
     this.listeners = List.copyOf(b.listeners);
@@ -187,8 +189,9 @@ public final class DistillationTrainer implements AutoCloseable {
     if (start != null && !resumingMidEpoch) {
       firstEpoch = start.epoch() + 1;
     }
+    int microSteps = (dataset.size() + microBatch - 1) / microBatch;
     long totalSteps =
-        LrSchedule.totalOptimizerSteps(epochs, dataset.size(), accumulation.accumulation());
+        LrSchedule.totalOptimizerSteps(epochs, microSteps, accumulation.accumulation());
     StepCounters begin = start == null ? new StepCounters(0, 0, 0, 0) : start;
     trainingListeners.forEach(
         l ->
@@ -207,20 +210,21 @@ public final class DistillationTrainer implements AutoCloseable {
         } else {
           dataOrderAtEpochStart = dataOrder.state();
           order = epochOrder(dataset.size(), dataOrderAtEpochStart);
-          startEpoch(order.size());
+          startEpoch(microSteps);
           skipInEpoch = 0;
         }
         TrainingSummary.Recorder epochLosses = new TrainingSummary.Recorder();
-        for (int i = skipInEpoch; i < order.size(); i++) {
-          int index = order.get(i);
-          MicroStepReport report = trainOn(index, dataset.get(index));
+        for (int i = skipInEpoch / microBatch; i < microSteps; i++) {
+          List<Integer> indices =
+              order.subList(i * microBatch, Math.min(order.size(), (i + 1) * microBatch));
+          MicroStepReport report = trainOn(indices, indices.stream().map(dataset::get).toList());
           summary.add(report);
           epochLosses.add(report);
           for (Consumer<MicroStepReport> l : listeners) {
             l.accept(report);
           }
           if (report.optimizerStepped()) {
-            afterOptimizerStep(report, provenance, i + 1 == order.size());
+            afterOptimizerStep(report, provenance, i + 1 == microSteps);
           }
         }
         TrainingSummary done = epochLosses.finish(0, 0);
@@ -275,7 +279,8 @@ public final class DistillationTrainer implements AutoCloseable {
             && (epochEnd
                 || (checkpointEvery > 0 && accumulation.optimizerSteps() % checkpointEvery == 0));
     if (due) {
-      saveCheckpoint(provenance, epochEnd ? 0 : last.indexInEpoch() + 1, last.epoch());
+      saveCheckpoint(
+          provenance, epochEnd ? 0 : (last.indexInEpoch() + 1) * microBatch, last.epoch());
     }
   }
 
@@ -368,22 +373,26 @@ public final class DistillationTrainer implements AutoCloseable {
 
   /** Trains on one sample (one micro-step) and steps the optimizer at a window's end. */
   MicroStepReport trainOn(int sampleIndex, DrivingSample sample) {
+    return trainOn(List.of(sampleIndex), List.of(sample));
+  }
+
+  /** Trains on one micro-batch and steps the optimizer at a window's end. */
+  MicroStepReport trainOn(List<Integer> sampleIndices, List<DrivingSample> samples) {
     AccumulationSchedule.MicroStep micro = accumulation.nextMicroStep();
     double rate = schedule.rateAtOptimizerStep(accumulation.optimizerSteps() + 1);
     DistillationStep.Outcome outcome;
     try (NDManager scratch = manager.newSubManager()) {
       List<NDArray> target = window.isEmpty() ? gradients(scratch) : window;
-      outcome = step.run(scratch, sampleIndex, sample, micro.lossScale(), target);
+      outcome = step.run(scratch, sampleIndices, samples, micro.lossScale(), target);
     }
     if (outcome.skipped() == null) {
       contributionsInWindow++;
     } else {
       skippedUpdates++;
       LOG.warn(
-          "sample {} (record {} of {}): update skipped, {}",
-          sampleIndex,
-          sample.recordIndex(),
-          sample.sourceFile(),
+          "records {} of {}: update skipped, {}",
+          samples.stream().map(DrivingSample::recordIndex).toList(),
+          samples.get(0).sourceFile(),
           outcome.skipped());
     }
     stats.add(outcome, weighting);
@@ -393,8 +402,8 @@ public final class DistillationTrainer implements AutoCloseable {
     return new MicroStepReport(
         micro.epoch(),
         micro.indexInEpoch(),
-        sampleIndex,
-        sample.capability(),
+        sampleIndices,
+        samples.stream().map(DrivingSample::capability).toList(),
         outcome.losses(),
         outcome.taskWeights(),
         outcome.norms(),
@@ -500,6 +509,7 @@ public final class DistillationTrainer implements AutoCloseable {
     private double epsilon = 1e-8;
     private int accumulation = 4;
     private int epochs = 1;
+    private int microBatch = 1;
     private boolean shuffle = true;
     private long seed = 42;
     private boolean freezeVision;
@@ -579,6 +589,15 @@ public final class DistillationTrainer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Samples per micro-step (default 1, the reference). With more, one forward and one backward
+     * per task serve the whole micro-batch and the mixing weights each sample's soft loss.
+     */
+    public Builder optMicroBatch(int samples) {
+      this.microBatch = samples;
+      return this;
+    }
+
     /** Passes over the dataset (default 1). */
     public Builder optEpochs(int epochs) {
       this.epochs = epochs;
@@ -638,6 +657,9 @@ public final class DistillationTrainer implements AutoCloseable {
     public DistillationTrainer build() {
       if (student == null || encoder == null) {
         throw new IllegalArgumentException("a DistillationTrainer needs a student and an encoder");
+      }
+      if (microBatch < 1) {
+        throw new IllegalArgumentException("micro-batch must be >= 1 sample, got " + microBatch);
       }
       if (epochs < 1) {
         throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);

@@ -288,6 +288,62 @@ class DistillationTrainerTest {
   }
 
   @Test
+  void microBatchOfTwoGivesTheMeanOfTheTwoSingleSampleGradients() {
+    // perception and planning samples of different lengths: padding and per-sample mixing
+    List<Integer> pick = List.of(0, 5);
+    List<DrivingSample> samples = pick.stream().map(fixture.dataset::get).toList();
+    LossWeighting weights = LossWeighting.staticWeights(TaskKeys.defaultStaticWeights());
+    List<float[]> single;
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.model("teacher-small", 2);
+        DistillationTrainer t =
+            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+                .optProjection(GradientProjection.none())
+                .optLossWeighting(weights)
+                .optAccumulation(4)
+                .build()) {
+      t.startEpoch(4);
+      t.trainOn(pick.get(0), samples.get(0));
+      t.trainOn(pick.get(1), samples.get(1));
+      single = windows(t, student); // (g1 + g2) / 4
+    }
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.model("teacher-small", 2);
+        DistillationTrainer t =
+            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+                .optProjection(GradientProjection.none())
+                .optLossWeighting(LossWeighting.staticWeights(TaskKeys.defaultStaticWeights()))
+                .optAccumulation(2)
+                .optMicroBatch(2)
+                .build()) {
+      t.startEpoch(2);
+      MicroStepReport r = t.trainOn(pick, samples);
+      assertEquals(pick, r.sampleIndices());
+      assertEquals(List.of(Capability.PERCEPTION, Capability.PLANNING), r.capabilities());
+      List<float[]> batched = windows(t, student); // mean_b(g_b) / 2
+      for (int i = 0; i < single.size(); i++) {
+        float[] a = single.get(i);
+        float[] b = batched.get(i);
+        float scale = 1e-7f;
+        for (float v : a) {
+          scale = Math.max(scale, Math.abs(v));
+        }
+        for (int j = 0; j < a.length; j++) {
+          assertEquals(a[j], b[j], 2e-3f * scale, "parameter " + i + "[" + j + "]");
+        }
+      }
+    }
+  }
+
+  private static List<float[]> windows(DistillationTrainer t, InternVlModel student) {
+    List<float[]> out = new ArrayList<>();
+    for (int i = 0; i < student.trainableParameters().size(); i++) {
+      out.add(t.windowGradient(i).toFloatArray());
+    }
+    return out;
+  }
+
+  @Test
   void threeHundredStepsLeaveNoArrayBehind() {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.model("student-tiny", 2)) {

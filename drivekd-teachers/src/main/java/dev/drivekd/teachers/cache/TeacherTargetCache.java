@@ -85,13 +85,16 @@ public final class TeacherTargetCache implements AutoCloseable {
       throw new TeacherCacheException(
           file, "format", "'" + index.format() + "', expected '" + CacheIndex.FORMAT + "'", null);
     }
-    if (index.version() != CacheIndex.VERSION) {
+    if (index.version() < CacheIndex.OLDEST_READABLE_VERSION
+        || index.version() > CacheIndex.VERSION) {
       throw new TeacherCacheException(
           file,
           "version",
           "cache format version "
               + index.version()
-              + ", this build reads version "
+              + ", this build reads versions "
+              + CacheIndex.OLDEST_READABLE_VERSION
+              + " to "
               + CacheIndex.VERSION,
           null);
     }
@@ -363,11 +366,11 @@ public final class TeacherTargetCache implements AutoCloseable {
       throw new TeacherCacheException(file, "header", "not a drivekd cache chunk", null);
     }
     int version = buf.getInt(8);
-    if (version != CacheIndex.VERSION) {
+    if (version != ChunkFormat.VERSION) {
       throw new TeacherCacheException(
           file,
           "header.version",
-          "chunk format version " + version + ", this build reads version " + CacheIndex.VERSION,
+          "chunk format version " + version + ", this build reads version " + ChunkFormat.VERSION,
           null);
     }
     int size = buf.capacity();

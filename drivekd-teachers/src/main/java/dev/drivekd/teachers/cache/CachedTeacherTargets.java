@@ -12,7 +12,7 @@ import dev.drivekd.core.train.TeacherTargets;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -228,9 +228,10 @@ public final class CachedTeacherTargets implements TeacherTargets {
             null);
       }
       requireSameEncoding(file, panel.student());
-      CacheRecipe.Builder want = CacheRecipe.builder();
-      Set<String> added = new HashSet<>();
-      Map<Capability, Role> roles = new EnumMap<>(Capability.class);
+      // Which teacher plays each capability, and the identity each must have: the expected one
+      // where the run gives it, else the one recorded.
+      Map<String, TeacherIdentity> identities = new LinkedHashMap<>();
+      Map<Capability, String> names = new EnumMap<>(Capability.class);
       for (Capability c : recipe.losses().keySet()) {
         String name = panel.teacherOf(c);
         if (name == null) {
@@ -246,7 +247,6 @@ public final class CachedTeacherTargets implements TeacherTargets {
                   + ")",
               null);
         }
-        ModelCard card = panel.teachers().get(name);
         TeacherIdentity recorded = index.recipe().teacher(name);
         if (recorded == null) {
           throw new TeacherCacheException(
@@ -255,8 +255,13 @@ public final class CachedTeacherTargets implements TeacherTargets {
               "teacher '" + name + "' is not in recipe.teachers",
               null);
         }
-        TeacherIdentity identity = expected.getOrDefault(c, recorded);
-        if (!identity.name().equals(name)) {
+        names.put(c, name);
+        identities.putIfAbsent(name, recorded);
+        TeacherIdentity want = expected.get(c);
+        if (want == null) {
+          continue;
+        }
+        if (!want.name().equals(name)) {
           throw new TeacherCacheException(
               file,
               "panel.roles." + c.key(),
@@ -265,15 +270,26 @@ public final class CachedTeacherTargets implements TeacherTargets {
                   + " teacher is '"
                   + name
                   + "', this run expects '"
-                  + identity.name()
+                  + want.name()
                   + "'",
               null);
         }
-        if (added.add(name)) {
-          want.addTeacher(identity);
+        TeacherIdentity before = identities.put(name, want);
+        if (before != recorded && !before.equals(want)) {
+          throw new IllegalArgumentException(
+              "two expectations for teacher '" + name + "': " + before + " and " + want);
         }
-        RecipeEntries.add(want, name, recipe, c, student.depth(), card.depth());
-        roles.put(c, new Role(recorded, card, RecipeEntries.signal(recipe, c)));
+      }
+      CacheRecipe.Builder want = CacheRecipe.builder();
+      identities.values().forEach(want::addTeacher);
+      Map<Capability, Role> roles = new EnumMap<>(Capability.class);
+      for (Map.Entry<Capability, String> e : names.entrySet()) {
+        Capability c = e.getKey();
+        ModelCard card = panel.teachers().get(e.getValue());
+        RecipeEntries.add(want, e.getValue(), recipe, c, student.depth(), card.depth());
+        roles.put(
+            c,
+            new Role(index.recipe().teacher(e.getValue()), card, RecipeEntries.signal(recipe, c)));
       }
       // dataset, teacher weights and depth, every entry with its kind
       cache.requireCompatible(want.build(), datasetFingerprint);

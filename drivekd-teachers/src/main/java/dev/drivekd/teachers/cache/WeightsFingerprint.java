@@ -23,8 +23,8 @@ import java.util.Map;
  * its data type and shape, a newline, its byte count (u64, big-endian) and its raw values (the
  * engine's byte order, little-endian on every supported platform). The same weights give the same
  * fingerprint wherever they were loaded from; any changed value, shape, dtype or name changes it.
- * Large tensors are hashed in slices of rows, so the host never holds more than {@value
- * #SLICE_BYTES} bytes of one tensor.
+ * Large tensors are hashed in slices of rows, so the host holds at most 64 MiB of one tensor at a
+ * time; a precompute run fingerprints each distinct teacher once.
  */
 public final class WeightsFingerprint {
 
@@ -60,6 +60,11 @@ public final class WeightsFingerprint {
 
   /** The fingerprint of named arrays, in the map's order. */
   public static String of(Map<String, NDArray> named) {
+    return of(named, SLICE_BYTES);
+  }
+
+  /** As {@link #of(Map)}, hashing tensors larger than {@code sliceBytes} in row slices. */
+  static String of(Map<String, NDArray> named, long sliceBytes) {
     MessageDigest digest = DataFingerprint.newSha256();
     digest.update("drivekd-weights/1\n".getBytes(StandardCharsets.US_ASCII));
     for (Map.Entry<String, NDArray> e : named.entrySet()) {
@@ -68,7 +73,7 @@ public final class WeightsFingerprint {
       digest.update(head.getBytes(StandardCharsets.UTF_8));
       long bytes = array.size() * array.getDataType().getNumOfBytes();
       digest.update(ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN).putLong(bytes).array());
-      for (NDIndex slice : slices(array)) {
+      for (NDIndex slice : slices(array, sliceBytes)) {
         if (slice == null) {
           digest.update(array.toByteArray());
         } else {
@@ -81,17 +86,19 @@ public final class WeightsFingerprint {
     return HexFormat.of().formatHex(digest.digest());
   }
 
-  /** Row ranges of at most {@link #SLICE_BYTES} bytes, or a single null for a small tensor. */
-  private static List<NDIndex> slices(NDArray array) {
+  /**
+   * Row ranges of at most {@code sliceBytes} bytes (one row at least), or null for a small tensor.
+   */
+  private static List<NDIndex> slices(NDArray array, long sliceBytes) {
     long bytes = array.size() * array.getDataType().getNumOfBytes();
     List<NDIndex> out = new ArrayList<>();
-    if (bytes <= SLICE_BYTES || array.getShape().dimension() == 0) {
+    if (bytes <= sliceBytes || array.getShape().dimension() == 0) {
       out.add(null);
       return out;
     }
     long rows = array.getShape().get(0);
     long rowBytes = Math.max(1, bytes / rows);
-    long step = Math.max(1, SLICE_BYTES / rowBytes);
+    long step = Math.max(1, sliceBytes / rowBytes);
     for (long start = 0; start < rows; start += step) {
       out.add(new NDIndex("{}:{}", start, Math.min(rows, start + step)));
     }

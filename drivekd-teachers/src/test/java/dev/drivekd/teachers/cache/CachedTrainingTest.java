@@ -132,7 +132,7 @@ class CachedTrainingTest {
                 .setStudent(student.card())
                 .setDataset(f.dataset)
                 .open();
-        DistillationTrainer t = trainer(f, student, targets).build()) {
+        DistillationTrainer t = trainer(f, student, targets).optEpochs(1).build()) {
       other = t.fit(f.dataset);
     }
     assertEquals(live.losses().get("ce").get(0), other.losses().get("ce").get(0), "same start");
@@ -142,6 +142,8 @@ class CachedTrainingTest {
         "same perception teacher");
     assertNotEquals(
         live.losses().get("r:intermediate").get(0), other.losses().get("r:intermediate").get(0));
-    assertFalse(live.losses().equals(other.losses()));
+    assertFalse(
+        live.losses().get("ce").subList(0, 6).equals(other.losses().get("ce")),
+        "the student then moves elsewhere");
   }
 }

@@ -372,9 +372,13 @@ public final class TeacherTargetPrecomputer {
      */
     public Builder optTeacherIdentity(
         VisionLanguageModel teacher, String name, String weightsFingerprint) {
-      TeacherIdentity check =
-          new TeacherIdentity(name, weightsFingerprint, Math.max(1, teacher.card().depth()));
-      identities.put(teacher, new String[] {check.name(), check.weightsFingerprint()});
+      if (name == null
+          || name.isBlank()
+          || weightsFingerprint == null
+          || weightsFingerprint.isBlank()) {
+        throw new IllegalArgumentException("a teacher identity needs a name and a fingerprint");
+      }
+      identities.put(Objects.requireNonNull(teacher), new String[] {name, weightsFingerprint});
       return this;
     }
 

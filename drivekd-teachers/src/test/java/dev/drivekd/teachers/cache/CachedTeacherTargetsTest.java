@@ -149,6 +149,15 @@ class CachedTeacherTargetsTest {
               () -> cached.targets(0, f.dataset.get(0), batch, layers));
       assertTrue(layout.file().getFileName().toString().startsWith("chunk-"), layout.getMessage());
       assertEquals("sample 0", layout.field().orElseThrow());
+
+      // closing releases the mapped chunk; the source cannot be read afterwards
+      cached.close();
+      cached.close(); // the trainer closes its targets too: closing twice is harmless
+      IllegalStateException closed =
+          assertThrows(
+              IllegalStateException.class,
+              () -> cached.targets(4, f.dataset.get(4), batch, layers));
+      assertTrue(closed.getMessage().endsWith("the teacher-target cache is closed"));
     }
   }
 

@@ -142,7 +142,7 @@ class CachedTrainingTest {
           .build()
           .precompute(f.dataset, otherCacheDir);
       // Two identical CPU runs occasionally differ in last bits, cached or not (about one run in
-      // fifteen here, see docs/teacher-cache.md); a real difference between cache and live
+      // twenty here, see docs/teacher-cache.md); a real difference between cache and live
       // teachers shows in every attempt, so a pair is retried at most twice.
       for (int attempt = 0; attempt < 3; attempt++) {
         skips.clear();

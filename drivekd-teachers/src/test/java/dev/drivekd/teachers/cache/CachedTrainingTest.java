@@ -50,7 +50,7 @@ class CachedTrainingTest {
         .addListener(
             r -> {
               if (r.skipped() != null) {
-                skips.add("sample " + r.sampleIndex() + ": " + r.skipped());
+                skips.add("epoch " + r.epoch() + " step " + r.indexInEpoch() + ": " + r.skipped());
               }
             });
   }

@@ -3,6 +3,7 @@ package dev.drivekd.core.attention;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.drivekd.core.engine.HostData;
 import java.util.Arrays;
 import java.util.List;
 
@@ -232,7 +233,7 @@ public final class TokenLayout {
         data[b * paddedLength + i] = true;
       }
     }
-    return manager.create(data, new Shape(lengths.length, paddedLength));
+    return HostData.owned(manager.create(data, new Shape(lengths.length, paddedLength)));
   }
 
   /** Image mask {@code [B,L]} (boolean): true at vision-token positions. */
@@ -241,7 +242,7 @@ public final class TokenLayout {
     for (int b = 0; b < lengths.length; b++) {
       System.arraycopy(image[b], 0, data, b * paddedLength, paddedLength);
     }
-    return manager.create(data, new Shape(lengths.length, paddedLength));
+    return HostData.owned(manager.create(data, new Shape(lengths.length, paddedLength)));
   }
 
   /** Number of vision positions of sample {@code b}. */
@@ -259,7 +260,7 @@ public final class TokenLayout {
     for (int b = 0; b < lengths.length; b++) {
       System.arraycopy(supervised[b], 0, data, b * paddedLength, paddedLength);
     }
-    return manager.create(data, new Shape(lengths.length, paddedLength));
+    return HostData.owned(manager.create(data, new Shape(lengths.length, paddedLength)));
   }
 
   /**
@@ -273,7 +274,7 @@ public final class TokenLayout {
         data[b * paddedLength + t] = supervised[b][t + 1];
       }
     }
-    return manager.create(data, new Shape(lengths.length, paddedLength));
+    return HostData.owned(manager.create(data, new Shape(lengths.length, paddedLength)));
   }
 
   /** Label ids {@code [B,L]} (int64), {@code -100} where not supervised. */
@@ -288,7 +289,7 @@ public final class TokenLayout {
         data[b * paddedLength + i] = labels == null ? IGNORE_LABEL : labels[b][i];
       }
     }
-    return manager.create(data, new Shape(lengths.length, paddedLength));
+    return HostData.owned(manager.create(data, new Shape(lengths.length, paddedLength)));
   }
 
   private NDArray pairMask(NDManager manager, boolean allValid, boolean causal) {
@@ -308,7 +309,7 @@ public final class TokenLayout {
         }
       }
     }
-    return manager.create(data, new Shape(batch, n, n));
+    return HostData.owned(manager.create(data, new Shape(batch, n, n)));
   }
 
   private static int sampleLength(List<TokenSegment> sample) {

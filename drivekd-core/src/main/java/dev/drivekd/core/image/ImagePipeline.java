@@ -3,6 +3,7 @@ package dev.drivekd.core.image;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.drivekd.core.engine.HostData;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -95,7 +96,7 @@ public final class ImagePipeline {
 
   /** {@link #preprocess(Path)} as a {@code [3, S, S]} float32 array on {@code manager}. */
   public NDArray preprocess(NDManager manager, Path file) {
-    return manager.create(preprocess(file), new Shape(3, size, size));
+    return HostData.owned(manager.create(preprocess(file), new Shape(3, size, size)));
   }
 
   /**
@@ -113,7 +114,7 @@ public final class ImagePipeline {
     for (int i = 0; i < files.size(); i++) {
       toTensor(resize(load(files.get(i))), data, i * per);
     }
-    return manager.create(data, new Shape(files.size(), 3, size, size));
+    return HostData.owned(manager.create(data, new Shape(files.size(), 3, size, size)));
   }
 
   /** Writes the normalised {@code CHW} values of an {@code S x S} image at {@code offset}. */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.drivekd.core.attention.PairRegion;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.Scalars;
 
 /**
  * A loss between head-averaged attention maps {@code S} (student) and {@code T} (teacher), both
@@ -119,7 +120,7 @@ public abstract class AttentionLoss extends DistillationLoss {
     protected NDArray compare(NDArray student, NDArray teacher, NDArray mask) {
       int[] pairs = {1, 2};
       NDArray squared = student.sub(teacher).square().mul(mask).sum(pairs);
-      return squared.div(mask.sum(pairs).maximum(1));
+      return squared.div(Scalars.maximum(mask.sum(pairs), 1));
     }
   }
 

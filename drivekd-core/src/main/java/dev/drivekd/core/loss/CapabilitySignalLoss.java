@@ -7,6 +7,7 @@ import dev.drivekd.core.attention.LayerGroup;
 import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.attention.LayerRange;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.Scalars;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -115,7 +116,7 @@ public final class CapabilitySignalLoss {
               teacher,
               layout,
               term -> sum[0] = sum[0] == null ? term.perSample() : sum[0].add(term.perSample()));
-          return sum[0].div(groups.size());
+          return Scalars.div(sum[0], groups.size());
         });
   }
 
@@ -156,7 +157,7 @@ public final class CapabilitySignalLoss {
                   target = target == null ? map : target.add(map);
                 }
                 if (group.teachers().size() > 1) {
-                  target = target.div(group.teachers().size());
+                  target = Scalars.div(target, group.teachers().size());
                 }
                 return loss.perSample(student.headAveraged(group.student()), target, layout);
               });

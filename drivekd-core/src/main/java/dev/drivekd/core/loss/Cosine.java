@@ -1,6 +1,7 @@
 package dev.drivekd.core.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.drivekd.core.engine.Scalars;
 
 /** {@code 1 − cos(a, b)} with {@code cos = a·b / max(‖a‖‖b‖, 1e-8)}, differentiable everywhere. */
 final class Cosine {
@@ -14,7 +15,8 @@ final class Cosine {
   static NDArray oneMinus(NDArray a, NDArray b, int[] axes) {
     NDArray dot = a.mul(b).sum(axes);
     // The floor is applied before the square root, so a zero vector has a finite gradient.
-    NDArray norms = a.square().sum(axes).mul(b.square().sum(axes)).maximum(EPS * EPS).sqrt();
+    NDArray norms =
+        Scalars.maximum(a.square().sum(axes).mul(b.square().sum(axes)), EPS * EPS).sqrt();
     return dot.div(norms).neg().add(1);
   }
 }

@@ -3,6 +3,7 @@ package dev.drivekd.core.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.Scalars;
 import java.util.function.UnaryOperator;
 
 /**
@@ -67,13 +68,13 @@ public final class HiddenStateLoss extends DistillationLoss {
           NDArray s = LossSupport.as(projected, type);
           NDArray t = LossSupport.as(teacher.stopGradient(), type);
           NDArray valid = layout.validMask(student.getManager()).toType(type, false);
-          NDArray count = valid.sum(new int[] {1}).maximum(1);
+          NDArray count = Scalars.maximum(valid.sum(new int[] {1}), 1);
           if (cosine) {
             NDArray perToken = Cosine.oneMinus(s, t, new int[] {2});
             return perToken.mul(valid).sum(new int[] {1}).div(count);
           }
           NDArray perToken = s.sub(t).square().sum(new int[] {2});
-          return perToken.mul(valid).sum(new int[] {1}).div(count.mul(teacherSize));
+          return perToken.mul(valid).sum(new int[] {1}).div(Scalars.mul(count, teacherSize));
         });
   }
 }

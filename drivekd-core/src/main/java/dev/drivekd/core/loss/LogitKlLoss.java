@@ -3,6 +3,7 @@ package dev.drivekd.core.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.Scalars;
 
 /**
  * [Table 3 variant, not in the reference] logit distillation ("CE + KL", Hinton et al. 2015):
@@ -52,17 +53,14 @@ public final class LogitKlLoss extends DistillationLoss {
     return LossSupport.scoped(
         () -> {
           DataType type = LossSupport.computeType(student);
-          NDArray logQ = LossSupport.as(student, type).div(temperature).logSoftmax(2);
+          NDArray logQ = Scalars.div(LossSupport.as(student, type), temperature).logSoftmax(2);
           NDArray logP =
-              LossSupport.as(teacher.stopGradient(), type).div(temperature).logSoftmax(2);
+              Scalars.div(LossSupport.as(teacher.stopGradient(), type), temperature).logSoftmax(2);
           NDArray perPosition = logP.exp().mul(logP.sub(logQ)).sum(new int[] {2});
           NDArray positions = layout.predictionMask(student.getManager()).toType(type, false);
-          NDArray count = positions.sum(new int[] {1}).maximum(1);
-          return perPosition
-              .mul(positions)
-              .sum(new int[] {1})
-              .div(count)
-              .mul(temperature * temperature);
+          NDArray count = Scalars.maximum(positions.sum(new int[] {1}), 1);
+          return Scalars.mul(
+              perPosition.mul(positions).sum(new int[] {1}).div(count), temperature * temperature);
         });
   }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.Scalars;
 import java.util.function.Supplier;
 
 /** Shared precision, scoping and shape checks of the drivekd losses. */
@@ -44,7 +45,7 @@ final class LossSupport {
       axes[i - 1] = i;
     }
     NDArray sum = map.sum(axes);
-    return sum.mul(0);
+    return Scalars.mul(sum, 0);
   }
 
   /** Checks that student and teacher maps are {@code [B, L, L]} and fit {@code layout}. */

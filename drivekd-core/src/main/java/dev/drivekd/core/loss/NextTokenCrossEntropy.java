@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.Scalars;
 
 /**
  * Hard-label cross-entropy on answer tokens with the next-token shift (method.md 2.3, HF {@code
@@ -50,7 +51,7 @@ public final class NextTokenCrossEntropy {
           NDArray safeTargets = NDArrays.where(supervised, targets, targets.zerosLike());
           NDArray picked = predicting.logSoftmax(2).gather(safeTargets.expandDims(2), 2).squeeze(2);
           NDArray weights = supervised.toType(type, false);
-          NDArray count = weights.sum(new int[] {1}).maximum(1);
+          NDArray count = Scalars.maximum(weights.sum(new int[] {1}), 1);
           return picked.mul(weights).sum(new int[] {1}).div(count).neg();
         });
   }

@@ -7,6 +7,7 @@ import dev.drivekd.core.attention.TokenLayout;
 import dev.drivekd.core.data.DatasetException;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.data.ImageReference;
+import dev.drivekd.core.engine.HostData;
 import dev.drivekd.core.image.ImageLoadException;
 import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.prompt.ContentBlock;
@@ -202,7 +203,9 @@ public final class BatchEncoder {
         }
       }
       pixels =
-          manager.create(data, new Shape(files.size(), 3, images.imageSize(), images.imageSize()));
+          HostData.owned(
+              manager.create(
+                  data, new Shape(files.size(), 3, images.imageSize(), images.imageSize())));
     }
     return assemble(manager, encoded, pixels);
   }
@@ -231,7 +234,7 @@ public final class BatchEncoder {
       lengths[b] = p.length();
     }
     TokenLayout layout = TokenLayout.fromLabels(isImage, labels, lengths);
-    NDArray inputIds = manager.create(ids, new Shape(batch, longest));
+    NDArray inputIds = HostData.owned(manager.create(ids, new Shape(batch, longest)));
     return new VlmBatch(inputIds, pixels, layout);
   }
 

@@ -2,6 +2,8 @@ package dev.drivekd.core.model;
 
 import ai.djl.Device;
 import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -37,6 +39,20 @@ public interface VisionLanguageModel extends AutoCloseable {
 
   /** The parameters that receive gradients, in a fixed order (empty when frozen). */
   List<Parameter> trainableParameters();
+
+  /**
+   * The trainable parameters with names that are stable across runs (checkpoints and optimizer
+   * state are keyed by them), in the order of {@link #trainableParameters()}. The default names
+   * them by position; models with named parameters override it.
+   */
+  default List<Pair<String, Parameter>> namedTrainableParameters() {
+    List<Parameter> parameters = trainableParameters();
+    List<Pair<String, Parameter>> named = new ArrayList<>(parameters.size());
+    for (int i = 0; i < parameters.size(); i++) {
+      named.add(new Pair<>("parameter." + i, parameters.get(i)));
+    }
+    return named;
+  }
 
   /** Freezes ({@code true}) or unfreezes every parameter. */
   void freeze(boolean frozen);

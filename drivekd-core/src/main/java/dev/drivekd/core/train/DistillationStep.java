@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -12,6 +14,8 @@ import ai.djl.training.GradientCollector;
 import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.engine.HostData;
+import dev.drivekd.core.engine.Scalars;
 import dev.drivekd.core.loss.NextTokenCrossEntropy;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ForwardRequest;
@@ -26,17 +30,20 @@ import dev.drivekd.gradproj.TaskGradients;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * One Drive-KD micro-step on one sample (method.md 9): the student's forward with the recipe's
- * layers, the teachers' targets, one loss per task, one backward per task through the retained
- * graph, the projection of the weighted task gradients, and the result added into the window's
- * gradient. The optimizer step is the trainer's.
+ * One Drive-KD micro-step (method.md 9) on one sample, or on a micro-batch: the student's forward
+ * with the recipe's layers, the teachers' targets, one loss per task, one backward per task through
+ * the retained graph, the projection of the weighted task gradients, and the result added into the
+ * window's gradient. The optimizer step is the trainer's.
  */
 final class DistillationStep {
 
@@ -81,22 +88,34 @@ final class DistillationStep {
       String skipped) {}
 
   /**
-   * Trains on one sample: adds the combined gradient (scaled by {@code lossScale}) into {@code
+   * Trains on one micro-batch: adds the combined gradient (scaled by {@code lossScale}) into {@code
    * window}, one array per parameter, unless a loss or gradient is not finite.
+   *
+   * <p>One sample is the reference's micro-step: each teacher's task gradient is weighted by {@code
+   * w_k} times the sample's mixing entry. With several samples (a drivekd extension) the mixing
+   * entries weight each sample's soft loss inside the task loss instead, {@code L_k =
+   * mean_b(mix[q_b][k] * L_k,b)}, since one gradient per task serves the whole micro-batch.
    */
   Outcome run(
       NDManager step,
-      int sampleIndex,
-      DrivingSample sample,
+      List<Integer> indices,
+      List<DrivingSample> samples,
       double lossScale,
       List<NDArray> window) {
-    Capability q = sample.capability();
-    List<Capability> active = activeTeachers(q);
+    int size = samples.size();
+    List<List<Capability>> activePerSample = new ArrayList<>();
+    Set<Capability> union = EnumSet.noneOf(Capability.class);
+    for (DrivingSample sample : samples) {
+      List<Capability> active = activeTeachers(sample.capability());
+      activePerSample.add(active);
+      union.addAll(active);
+    }
+    List<Capability> active = List.copyOf(union);
     List<String> tasks = new ArrayList<>();
     tasks.add(TaskKeys.CE);
     active.forEach(c -> tasks.add(TaskKeys.of(c)));
 
-    VlmBatch batch = encoder.encodeSamples(step, List.of(sample), BatchEncoder.PromptMode.TRAINING);
+    VlmBatch batch = encoder.encodeSamples(step, samples, BatchEncoder.PromptMode.TRAINING);
     Map<Capability, SortedSet<Integer>> teacherLayers = new EnumMap<>(Capability.class);
     SortedSet<Integer> studentLayers = new TreeSet<>();
     int studentDepth = student.card().depth();
@@ -106,28 +125,49 @@ final class DistillationStep {
       studentLayers.addAll(recipe.studentLayers(c, studentDepth, teacherDepth));
     }
     // teachers run before the collector opens: they build no graph
-    Map<Capability, LayerMaps> targets =
-        active.isEmpty() ? Map.of() : teachers.targets(sampleIndex, sample, batch, teacherLayers);
+    Map<Capability, LayerMaps> targets;
+    if (active.isEmpty()) {
+      targets = Map.of();
+    } else if (size == 1) {
+      targets = teachers.targets(indices.get(0), samples.get(0), batch, teacherLayers);
+      requireSameLength(targets, teacherLayers, batch, samples.get(0));
+    } else {
+      targets = batchedTargets(step, indices, samples, activePerSample, teacherLayers, batch);
+    }
+    float[][] mix = mixPerSample(samples, activePerSample, active);
 
     TaskGradients g = pool.forTasks(tasks);
-    float[] raw;
+    float[] perSample;
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       ModelOutput out = student.forward(batch, ForwardRequest.attentionOf(studentLayers), true);
-      List<NDArray> losses = new ArrayList<>();
-      losses.add(crossEntropy.evaluate(out.logits(), batch.layout().labels(step)));
-      for (Capability c : active) {
-        losses.add(recipe.loss(c).evaluate(out.attention(), targets.get(c), batch.layout()));
-      }
-      raw = NDArrays.stack(new NDList(losses)).toFloatArray();
-      Map<String, Float> lossValues = named(tasks, raw);
-      for (float v : raw) {
-        if (!Float.isFinite(v)) {
-          return skipped(lossValues, "non-finite loss " + lossValues);
+      List<NDArray> values = new ArrayList<>(); // [B] per task
+      if (size == 1) {
+        values.add(crossEntropy.evaluate(out.logits(), batch.layout().labels(step)).reshape(1));
+        for (Capability c : active) {
+          values.add(
+              recipe.loss(c).evaluate(out.attention(), targets.get(c), batch.layout()).reshape(1));
         }
+      } else {
+        values.add(crossEntropy.perSample(out.logits(), batch.layout().labels(step)));
+        for (Capability c : active) {
+          values.add(recipe.loss(c).perSample(out.attention(), targets.get(c), batch.layout()));
+        }
+      }
+      perSample = NDArrays.stack(new NDList(values)).toFloatArray(); // [K, B], one host read
+      Map<String, Float> lossValues = rawLosses(tasks, perSample, mix, size);
+      if (!allFinite(perSample, mix, size)) {
+        return skipped(lossValues, "non-finite loss " + lossValues);
+      }
+      // every task loss exists before the first backward: ops added to a retained graph after a
+      // backward gave non-finite gradients at random in this engine (measured; see training.md)
+      List<NDArray> taskLosses = new ArrayList<>();
+      for (int k = 0; k < tasks.size(); k++) {
+        taskLosses.add(
+            taskLoss(values.get(k), k == 0 ? null : mix[k - 1], size, step).mul((float) lossScale));
       }
       for (int k = 0; k < tasks.size(); k++) {
         GradientWriter.zero(parameters);
-        NDArray scaled = losses.get(k).mul((float) lossScale);
+        NDArray scaled = taskLosses.get(k);
         boolean keepGraph = k < tasks.size() - 1;
         JniUtils.backward((PtNDArray) scaled, (PtNDArray) scaled.onesLike(), keepGraph, false);
         GradientWriter.snapshot(g, tasks.get(k), parameters, allReached());
@@ -135,11 +175,16 @@ final class DistillationStep {
       GradientWriter.zero(parameters);
     }
     GradientSupport.markUnreached(g, step);
-    Map<String, Float> weights = mixing.taskWeights(q, weighting);
+    Map<String, Float> weights =
+        size == 1
+            ? mixing.taskWeights(samples.get(0).capability(), weighting)
+            : weighting.currentWeights();
+    Map<String, Float> taskWeights = new LinkedHashMap<>();
     for (String task : tasks) {
+      taskWeights.put(task, weights.get(task));
       g.weight(task, weights.get(task));
     }
-    Map<String, Float> lossValues = named(tasks, raw);
+    Map<String, Float> lossValues = rawLosses(tasks, perSample, mix, size);
     double[] n = g.norms();
     Map<String, Double> norms = new LinkedHashMap<>();
     for (int k = 0; k < tasks.size(); k++) {
@@ -148,9 +193,165 @@ final class DistillationStep {
     try (CombinedGradient combined = projection.combine(g)) {
       combined.addAllTo(window);
       weighting.accumulate(lossValues, norms);
-      return new Outcome(lossValues, weights, norms, combined.report(), null);
+      return new Outcome(lossValues, taskWeights, norms, combined.report(), null);
     } catch (NonFiniteGradientException e) {
       return skipped(lossValues, e.getMessage());
+    }
+  }
+
+  /**
+   * The per-task loss the backward pass uses: the value itself for one sample (mixing weights the
+   * gradient), otherwise {@code sum_b mix_b * value_b / B}.
+   */
+  private static NDArray taskLoss(NDArray values, float[] mix, int size, NDManager step) {
+    if (size == 1) {
+      return values.mean();
+    }
+    if (mix == null) {
+      return values.mean();
+    }
+    NDArray weights = HostData.owned(step.create(mix));
+    return Scalars.div(values.mul(weights).sum(), size);
+  }
+
+  /** {@code mix[t][b]}: the mixing entry of teacher t for sample b, 0 where t is not active. */
+  private float[][] mixPerSample(
+      List<DrivingSample> samples,
+      List<List<Capability>> activePerSample,
+      List<Capability> active) {
+    float[][] mix = new float[active.size()][samples.size()];
+    for (int t = 0; t < active.size(); t++) {
+      for (int b = 0; b < samples.size(); b++) {
+        if (activePerSample.get(b).contains(active.get(t))) {
+          mix[t][b] = (float) mixing.mix(samples.get(b).capability(), active.get(t));
+        }
+      }
+    }
+    return mix;
+  }
+
+  /** Raw (unmixed) task losses: per task, the mean over the samples it is active on. */
+  private static Map<String, Float> rawLosses(
+      List<String> tasks, float[] perSample, float[][] mix, int size) {
+    Map<String, Float> m = new LinkedHashMap<>();
+    for (int k = 0; k < tasks.size(); k++) {
+      double sum = 0;
+      int count = 0;
+      for (int b = 0; b < size; b++) {
+        if (k == 0 || mix[k - 1][b] > 0) {
+          sum += perSample[k * size + b];
+          count++;
+        }
+      }
+      m.put(tasks.get(k), count == 0 ? Float.NaN : (float) (sum / count));
+    }
+    return m;
+  }
+
+  private static boolean allFinite(float[] perSample, float[][] mix, int size) {
+    for (int k = 0; k * size < perSample.length; k++) {
+      for (int b = 0; b < size; b++) {
+        boolean counts = k == 0 || mix[k - 1][b] > 0;
+        if (counts && !Float.isFinite(perSample[k * size + b])) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Teacher maps for a micro-batch: each sample's teachers run on that sample alone (as the
+   * reference does), and the maps are zero-padded to the batch length and stacked; padded and
+   * inactive rows are masked out by the layout or weighted 0 by the mixing.
+   */
+  private Map<Capability, LayerMaps> batchedTargets(
+      NDManager step,
+      List<Integer> indices,
+      List<DrivingSample> samples,
+      List<List<Capability>> activePerSample,
+      Map<Capability, SortedSet<Integer>> teacherLayers,
+      VlmBatch batch) {
+    int size = samples.size();
+    long length = batch.length();
+    List<Map<Capability, LayerMaps>> perSample = new ArrayList<>();
+    for (int b = 0; b < size; b++) {
+      Map<Capability, SortedSet<Integer>> layers = new EnumMap<>(Capability.class);
+      for (Capability c : activePerSample.get(b)) {
+        layers.put(c, teacherLayers.get(c));
+      }
+      if (layers.isEmpty()) {
+        perSample.add(Map.of());
+        continue;
+      }
+      VlmBatch single =
+          encoder.encodeSamples(step, List.of(samples.get(b)), BatchEncoder.PromptMode.TRAINING);
+      Map<Capability, LayerMaps> maps =
+          teachers.targets(indices.get(b), samples.get(b), single, layers);
+      requireSameLength(maps, layers, single, samples.get(b));
+      perSample.add(maps);
+    }
+    // stacked now, outside the losses' scopes, which close what is created inside them
+    Map<Capability, LayerMaps> out = new EnumMap<>(Capability.class);
+    for (Capability c : teacherLayers.keySet()) {
+      Map<Integer, NDArray> stacked = new HashMap<>();
+      for (int layer : teacherLayers.get(c)) {
+        NDArray maps = step.zeros(new Shape(size, length, length));
+        for (int b = 0; b < size; b++) {
+          LayerMaps source = perSample.get(b).get(c);
+          if (source != null) {
+            NDArray map = source.headAveraged(layer);
+            long n = map.getShape().get(2);
+            maps.set(new NDIndex("{}, :{}, :{}", b, n, n), map.get(0));
+          }
+        }
+        stacked.put(layer, maps);
+      }
+      out.put(
+          c,
+          LayerMaps.of(
+              teachers.card(c).depth(),
+              layer -> {
+                NDArray maps = stacked.get(layer);
+                if (maps == null) {
+                  throw new IllegalStateException("teacher layer " + layer + " was not prepared");
+                }
+                return maps;
+              }));
+    }
+    return out;
+  }
+
+  /** A teacher map of another length would broadcast or fail deep in a loss: stop here instead. */
+  private void requireSameLength(
+      Map<Capability, LayerMaps> targets,
+      Map<Capability, SortedSet<Integer>> layers,
+      VlmBatch batch,
+      DrivingSample sample) {
+    for (Map.Entry<Capability, LayerMaps> e : targets.entrySet()) {
+      SortedSet<Integer> needed = layers.get(e.getKey());
+      if (needed == null || needed.isEmpty()) {
+        continue;
+      }
+      NDArray map = e.getValue().headAveraged(needed.first());
+      long length = map.getShape().get(map.getShape().dimension() - 1);
+      if (length != batch.length()) {
+        throw new IllegalArgumentException(
+            sample.sourceFile()
+                + ": record "
+                + sample.recordIndex()
+                + ": the "
+                + e.getKey().key()
+                + " teacher "
+                + teachers.card(e.getKey()).name()
+                + " saw "
+                + length
+                + " tokens where student "
+                + student.card().name()
+                + " saw "
+                + batch.length()
+                + "; teacher and student must share tokenizer and tokens per image");
+      }
     }
   }
 

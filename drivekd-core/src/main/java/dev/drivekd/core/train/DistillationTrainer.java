@@ -5,20 +5,37 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.VisionLanguageModel;
+import dev.drivekd.core.train.checkpoint.Checkpoint;
+import dev.drivekd.core.train.checkpoint.CheckpointStore;
+import dev.drivekd.core.train.checkpoint.RandomStates;
+import dev.drivekd.core.train.checkpoint.RunProvenance;
+import dev.drivekd.core.train.checkpoint.StepCounters;
+import dev.drivekd.core.train.checkpoint.StudentWeights;
+import dev.drivekd.core.train.listener.EpochReport;
+import dev.drivekd.core.train.listener.StepReport;
+import dev.drivekd.core.train.listener.TrainingBegin;
+import dev.drivekd.core.train.listener.TrainingEnd;
+import dev.drivekd.core.train.listener.TrainingListener;
 import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.gradproj.GradientWriter;
 import dev.drivekd.gradproj.ShuffleRandom;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
@@ -51,11 +68,20 @@ public final class DistillationTrainer implements AutoCloseable {
   private final PyTorchAdamW optimizer;
   private final LrSchedule schedule;
   private final LossWeighting weighting;
-  private final AccumulationSchedule accumulation;
+  private AccumulationSchedule accumulation;
   private final int epochs;
+  private final int microBatch;
   private final boolean shuffle;
   private final ShuffleRandom dataOrder;
   private final List<Consumer<MicroStepReport>> listeners;
+  private final List<TrainingListener> trainingListeners;
+  private final CheckpointStore checkpoints;
+  private final int checkpointEvery;
+  private final boolean resume;
+  private final long seed;
+  private final DistillationRecipe recipe;
+  private final GradientProjection projection;
+  private final List<Pair<String, Parameter>> named;
   private final List<Parameter> parameters;
   private final NDManager manager;
   private final TaskGradientPool pool;
@@ -63,6 +89,12 @@ public final class DistillationTrainer implements AutoCloseable {
   private final List<NDArray> window;
   private long skippedUpdates;
   private int contributionsInWindow;
+  private long dataOrderAtEpochStart;
+  private final WindowStats stats = new WindowStats();
+  private Checkpoint restoredCheckpoint;
+  private static final String DATA_ORDER = "data-order";
+  private static final String DATA_ORDER_NOW = "data-order-now";
+  private static final String PROJECTION_ORDER = "projection-order";
 
   private DistillationTrainer(Builder b) {
     this.student = b.student;
@@ -78,13 +110,22 @@ public final class DistillationTrainer implements AutoCloseable {
     this.weighting = b.weighting;
     this.accumulation = new AccumulationSchedule(b.accumulation);
     this.epochs = b.epochs;
+    this.microBatch = b.microBatch;
     this.shuffle = b.shuffle;
     this.dataOrder = new ShuffleRandom(b.seed);
     this.listeners = List.copyOf(b.listeners);
+    this.trainingListeners = List.copyOf(b.trainingListeners);
+    this.checkpoints = b.checkpoints;
+    this.checkpointEvery = b.checkpointEvery;
+    this.resume = b.resume;
+    this.seed = b.seed;
+    this.recipe = b.recipe;
+    this.projection = b.projection.optSeed(b.seed);
     if (b.freezeVision) {
       student.freezeVision(true);
     }
-    this.parameters = student.trainableParameters();
+    this.named = student.namedTrainableParameters();
+    this.parameters = named.stream().map(Pair::getValue).toList();
     if (parameters.isEmpty()) {
       throw new IllegalArgumentException(
           "student " + student.card().name() + " has no trainable parameter (is it frozen?)");
@@ -105,7 +146,7 @@ public final class DistillationTrainer implements AutoCloseable {
             b.recipe,
             b.mixing,
             weighting,
-            b.projection.optSeed(b.seed),
+            projection,
             pool);
     // with accumulation, the window's sum lives beside the gradients (one parameter-sized set)
     this.window = new ArrayList<>();
@@ -129,9 +170,10 @@ public final class DistillationTrainer implements AutoCloseable {
   }
 
   /**
-   * Trains for the configured epochs.
+   * Trains for the configured epochs; with {@code optResume}, continues from the store's latest
+   * valid checkpoint instead of starting over.
    *
-   * @return a summary of the run
+   * @return a summary of the micro-steps trained by this call
    * @throws IllegalArgumentException for an empty dataset
    */
   public TrainingSummary fit(DrivingDataset dataset) {
@@ -139,23 +181,190 @@ public final class DistillationTrainer implements AutoCloseable {
       throw new IllegalArgumentException(
           "dataset " + dataset.sourceFile() + " has no sample to train on");
     }
+    RunProvenance provenance = provenance(dataset);
+    StepCounters start = resume ? restoreLatest() : null;
+    long firstEpoch = start == null ? accumulation.epoch() + 1 : start.epoch();
+    int skipInEpoch = start == null ? 0 : (int) start.sampleInEpoch();
+    boolean resumingMidEpoch = start != null && skipInEpoch > 0;
+    if (start != null && !resumingMidEpoch) {
+      firstEpoch = start.epoch() + 1;
+    }
+    int microSteps = (dataset.size() + microBatch - 1) / microBatch;
+    long totalSteps =
+        LrSchedule.totalOptimizerSteps(epochs, microSteps, accumulation.accumulation());
+    StepCounters begin = start == null ? new StepCounters(0, 0, 0, 0) : start;
+    trainingListeners.forEach(
+        l ->
+            l.onTrainingBegin(
+                new TrainingBegin(provenance, epochs, dataset.size(), totalSteps, begin)));
     TrainingSummary.Recorder summary = new TrainingSummary.Recorder();
-    for (int e = 0; e < epochs; e++) {
-      List<Integer> order = IntStream.range(0, dataset.size()).boxed().toList();
-      if (shuffle) {
-        order = dataOrder.shuffled(order);
-      }
-      startEpoch(order.size());
-      for (int i = 0; i < order.size(); i++) {
-        int index = order.get(i);
-        MicroStepReport report = trainOn(index, dataset.get(index));
-        summary.add(report);
-        for (Consumer<MicroStepReport> l : listeners) {
-          l.accept(report);
+    long began = System.nanoTime();
+    boolean completed = false;
+    long epoch = firstEpoch;
+    try {
+      for (; epoch < epochs; epoch++) {
+        long epochBegan = System.nanoTime();
+        List<Integer> order;
+        if (resumingMidEpoch && epoch == firstEpoch) {
+          order = epochOrder(dataset.size(), dataOrderAtEpochStart);
+        } else {
+          dataOrderAtEpochStart = dataOrder.state();
+          order = epochOrder(dataset.size(), dataOrderAtEpochStart);
+          startEpoch(microSteps);
+          skipInEpoch = 0;
         }
+        TrainingSummary.Recorder epochLosses = new TrainingSummary.Recorder();
+        for (int i = skipInEpoch / microBatch; i < microSteps; i++) {
+          List<Integer> indices =
+              order.subList(i * microBatch, Math.min(order.size(), (i + 1) * microBatch));
+          MicroStepReport report = trainOn(indices, indices.stream().map(dataset::get).toList());
+          summary.add(report);
+          epochLosses.add(report);
+          for (Consumer<MicroStepReport> l : listeners) {
+            l.accept(report);
+          }
+          if (report.optimizerStepped()) {
+            afterOptimizerStep(report, provenance, i + 1 == microSteps);
+          }
+        }
+        TrainingSummary done = epochLosses.finish(0, 0);
+        Map<String, Double> means = new LinkedHashMap<>();
+        for (String key : done.losses().keySet()) {
+          means.put(key, done.meanLoss(key, 0, done.microSteps()));
+        }
+        long e = epoch;
+        double seconds = (System.nanoTime() - epochBegan) / 1e9;
+        trainingListeners.forEach(
+            l ->
+                l.onEpochEnd(
+                    new EpochReport(
+                        e,
+                        accumulation.optimizerSteps(),
+                        accumulation.microSteps(),
+                        means,
+                        seconds)));
       }
+      completed = true;
+    } finally {
+      double seconds = (System.nanoTime() - began) / 1e9;
+      TrainingEnd end =
+          new TrainingEnd(
+              Math.max(0, Math.min(epoch, epochs - 1)),
+              accumulation.optimizerSteps(),
+              accumulation.microSteps(),
+              seconds,
+              completed);
+      trainingListeners.forEach(l -> l.onTrainingEnd(end));
     }
     return summary.finish(skippedUpdates, accumulation.optimizerSteps());
+  }
+
+  /** The epoch's sample order drawn from the data-order stream at {@code state}. */
+  private List<Integer> epochOrder(int size, long state) {
+    List<Integer> order = IntStream.range(0, size).boxed().toList();
+    if (!shuffle) {
+      return order;
+    }
+    dataOrder.restore(state);
+    return dataOrder.shuffled(order);
+  }
+
+  private void afterOptimizerStep(
+      MicroStepReport last, RunProvenance provenance, boolean epochEnd) {
+    StepReport report = stats.toReport(last, accumulation, skippedUpdates, weighting);
+    trainingListeners.forEach(l -> l.onStep(report));
+    stats.reset();
+    boolean due =
+        checkpoints != null
+            && (epochEnd
+                || (checkpointEvery > 0 && accumulation.optimizerSteps() % checkpointEvery == 0));
+    if (due) {
+      saveCheckpoint(
+          provenance, epochEnd ? 0 : (last.indexInEpoch() + 1) * microBatch, last.epoch());
+    }
+  }
+
+  private void saveCheckpoint(RunProvenance provenance, int nextSampleInEpoch, long epoch) {
+    try (NDManager scratch = manager.newSubManager()) {
+      Checkpoint checkpoint =
+          Checkpoint.builder()
+              .setCounters(
+                  new StepCounters(
+                      epoch,
+                      accumulation.microSteps(),
+                      accumulation.optimizerSteps(),
+                      nextSampleInEpoch))
+              .setStudentWeights(StudentWeights.of(named))
+              .setProvenance(provenance)
+              .optOptimizer(optimizer.exportState(scratch, named))
+              .optLossWeighting(weighting.exportState())
+              .optAccumulation(accumulation.exportState())
+              .optRandomStates(
+                  RandomStates.empty()
+                      .withLongs(DATA_ORDER, dataOrderAtEpochStart)
+                      .withLongs(DATA_ORDER_NOW, dataOrder.state())
+                      .withLongs(PROJECTION_ORDER, projection.random().state()))
+              .build();
+      Path saved = checkpoints.save(checkpoint);
+      LOG.info("checkpoint {} saved", saved);
+    }
+  }
+
+  /**
+   * Restores the latest valid checkpoint of the store into the student, optimizer, loss weights,
+   * accumulation and random streams.
+   *
+   * @return its counters, or null when the store has none (a fresh start)
+   */
+  private StepCounters restoreLatest() {
+    if (checkpoints == null) {
+      throw new IllegalStateException("resuming needs a checkpoint store (optCheckpoints)");
+    }
+    Optional<Checkpoint> found = checkpoints.latestValid(manager);
+    if (found.isEmpty()) {
+      LOG.info("no checkpoint in {}; training from the start", checkpoints.directory());
+      return null;
+    }
+    Checkpoint c = found.get();
+    String source = checkpoints.directory() + "/" + checkpoints.latestName().orElse("?");
+    StudentWeights.copyInto(named, c.studentWeights(), source);
+    c.optimizer().ifPresent(state -> optimizer.importState(state, named));
+    c.lossWeighting().ifPresent(this::restoreWeighting);
+    c.accumulation().ifPresent(state -> accumulation = AccumulationSchedule.fromState(state));
+    dataOrderAtEpochStart = c.randomStates().longState(DATA_ORDER);
+    dataOrder.restore(c.randomStates().longState(DATA_ORDER_NOW));
+    projection.random().restore(c.randomStates().longState(PROJECTION_ORDER));
+    // the optimizer copies the moments at its first update: the arrays stay open until the run ends
+    restoredCheckpoint = c;
+    LOG.info("resumed from {} at optimizer step {}", source, c.counters().optimizerStep());
+    return c.counters();
+  }
+
+  private void restoreWeighting(LossWeightingState state) {
+    if (weighting instanceof DynamicLossWeighting dynamic) {
+      dynamic.restore(state);
+    } else if (state.dynamic()) {
+      throw new IllegalArgumentException(
+          "the checkpoint holds dynamic loss weights but this trainer uses static ones");
+    }
+  }
+
+  private RunProvenance provenance(DrivingDataset dataset) {
+    ObjectNode recipeJson = JsonNodeFactory.instance.objectNode();
+    recipeJson.put("recipe", recipe.toString());
+    recipeJson.put("projection", projection.name());
+    recipeJson.put("accumulation", accumulation.accumulation());
+    recipeJson.put("epochs", epochs);
+    recipeJson.put("schedule", schedule.toString());
+    recipeJson.put("weighting", weighting.isDynamic() ? "dynamic" : "static");
+    recipeJson.put("student", student.card().toString());
+    Map<String, Long> seeds = new LinkedHashMap<>();
+    seeds.put(DATA_ORDER, seed);
+    seeds.put(PROJECTION_ORDER, seed);
+    List<Path> files = dataset.sourceFile() == null ? List.of() : List.of(dataset.sourceFile());
+    return files.isEmpty()
+        ? new RunProvenance(recipeJson, seeds, RunProvenance.currentVersions(), Map.of(), "", "")
+        : RunProvenance.capture(recipeJson, seeds, files);
   }
 
   void startEpoch(int samples) {
@@ -164,32 +373,37 @@ public final class DistillationTrainer implements AutoCloseable {
 
   /** Trains on one sample (one micro-step) and steps the optimizer at a window's end. */
   MicroStepReport trainOn(int sampleIndex, DrivingSample sample) {
+    return trainOn(List.of(sampleIndex), List.of(sample));
+  }
+
+  /** Trains on one micro-batch and steps the optimizer at a window's end. */
+  MicroStepReport trainOn(List<Integer> sampleIndices, List<DrivingSample> samples) {
     AccumulationSchedule.MicroStep micro = accumulation.nextMicroStep();
     double rate = schedule.rateAtOptimizerStep(accumulation.optimizerSteps() + 1);
     DistillationStep.Outcome outcome;
     try (NDManager scratch = manager.newSubManager()) {
       List<NDArray> target = window.isEmpty() ? gradients(scratch) : window;
-      outcome = step.run(scratch, sampleIndex, sample, micro.lossScale(), target);
+      outcome = step.run(scratch, sampleIndices, samples, micro.lossScale(), target);
     }
     if (outcome.skipped() == null) {
       contributionsInWindow++;
     } else {
       skippedUpdates++;
       LOG.warn(
-          "sample {} (record {} of {}): update skipped, {}",
-          sampleIndex,
-          sample.recordIndex(),
-          sample.sourceFile(),
+          "records {} of {}: update skipped, {}",
+          samples.stream().map(DrivingSample::recordIndex).toList(),
+          samples.get(0).sourceFile(),
           outcome.skipped());
     }
+    stats.add(outcome, weighting);
     if (micro.stepAfter()) {
       optimizerStep();
     }
     return new MicroStepReport(
         micro.epoch(),
         micro.indexInEpoch(),
-        sampleIndex,
-        sample.capability(),
+        sampleIndices,
+        samples.stream().map(DrivingSample::capability).toList(),
         outcome.losses(),
         outcome.taskWeights(),
         outcome.norms(),
@@ -269,6 +483,9 @@ public final class DistillationTrainer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (restoredCheckpoint != null) {
+      restoredCheckpoint.closeArrays();
+    }
     pool.close();
     manager.close();
     if (teachers != null) {
@@ -292,9 +509,14 @@ public final class DistillationTrainer implements AutoCloseable {
     private double epsilon = 1e-8;
     private int accumulation = 4;
     private int epochs = 1;
+    private int microBatch = 1;
     private boolean shuffle = true;
     private long seed = 42;
     private boolean freezeVision;
+    private final List<TrainingListener> trainingListeners = new ArrayList<>();
+    private CheckpointStore checkpoints;
+    private int checkpointEvery;
+    private boolean resume;
     private final List<Consumer<MicroStepReport>> listeners = new ArrayList<>();
 
     private Builder() {}
@@ -367,6 +589,15 @@ public final class DistillationTrainer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Samples per micro-step (default 1, the reference). With more, one forward and one backward
+     * per task serve the whole micro-batch and the mixing weights each sample's soft loss.
+     */
+    public Builder optMicroBatch(int samples) {
+      this.microBatch = samples;
+      return this;
+    }
+
     /** Passes over the dataset (default 1). */
     public Builder optEpochs(int epochs) {
       this.epochs = epochs;
@@ -391,6 +622,31 @@ public final class DistillationTrainer implements AutoCloseable {
       return this;
     }
 
+    /** Called at the begin and end of training, after every optimizer step and epoch. */
+    public Builder addTrainingListener(TrainingListener listener) {
+      this.trainingListeners.add(Objects.requireNonNull(listener));
+      return this;
+    }
+
+    /**
+     * Saves a checkpoint into {@code store} at the end of every epoch and, when {@code
+     * everyOptimizerSteps > 0}, every that many optimizer steps.
+     */
+    public Builder optCheckpoints(CheckpointStore store, int everyOptimizerSteps) {
+      this.checkpoints = Objects.requireNonNull(store);
+      this.checkpointEvery = everyOptimizerSteps;
+      return this;
+    }
+
+    /**
+     * Continues from the checkpoint store's latest valid checkpoint, if there is one; on CPU the
+     * result is bit-identical to a run that was never interrupted.
+     */
+    public Builder optResume(boolean resume) {
+      this.resume = resume;
+      return this;
+    }
+
     /** Called after every micro-step. */
     public Builder addListener(Consumer<MicroStepReport> listener) {
       this.listeners.add(Objects.requireNonNull(listener));
@@ -402,8 +658,14 @@ public final class DistillationTrainer implements AutoCloseable {
       if (student == null || encoder == null) {
         throw new IllegalArgumentException("a DistillationTrainer needs a student and an encoder");
       }
+      if (microBatch < 1) {
+        throw new IllegalArgumentException("micro-batch must be >= 1 sample, got " + microBatch);
+      }
       if (epochs < 1) {
         throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+      }
+      if (resume && checkpoints == null) {
+        throw new IllegalArgumentException("optResume needs optCheckpoints (where to resume from)");
       }
       if (weighting == null) {
         weighting = LossWeighting.dynamic(TaskKeys.defaultStaticWeights());

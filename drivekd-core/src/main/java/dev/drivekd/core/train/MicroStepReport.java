@@ -4,6 +4,7 @@ import dev.drivekd.core.data.Capability;
 import dev.drivekd.gradproj.ProjectionReport;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -11,8 +12,8 @@ import java.util.Map;
  *
  * @param epoch 0-based epoch
  * @param indexInEpoch 0-based position in the epoch's order
- * @param sampleIndex the sample's index in its dataset
- * @param capability the sample's capability
+ * @param sampleIndices the micro-batch's sample indices in the dataset (one: the reference)
+ * @param capabilities each sample's capability
  * @param losses raw (unscaled, unweighted) loss per task key, ce first
  * @param taskWeights the scalar each task gradient was multiplied by (loss weight times mix)
  * @param gradientNorms norm of each task's gradient of its scaled, unweighted loss
@@ -24,8 +25,8 @@ import java.util.Map;
 public record MicroStepReport(
     long epoch,
     int indexInEpoch,
-    int sampleIndex,
-    Capability capability,
+    List<Integer> sampleIndices,
+    List<Capability> capabilities,
     Map<String, Float> losses,
     Map<String, Float> taskWeights,
     Map<String, Double> gradientNorms,
@@ -36,6 +37,8 @@ public record MicroStepReport(
 
   /** Copies the maps, keeping their order. */
   public MicroStepReport {
+    sampleIndices = List.copyOf(sampleIndices);
+    capabilities = List.copyOf(capabilities);
     losses = Collections.unmodifiableMap(new LinkedHashMap<>(losses));
     taskWeights = Collections.unmodifiableMap(new LinkedHashMap<>(taskWeights));
     gradientNorms = Collections.unmodifiableMap(new LinkedHashMap<>(gradientNorms));

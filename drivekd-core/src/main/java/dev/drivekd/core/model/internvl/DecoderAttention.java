@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.drivekd.core.engine.Scalars;
 
 /**
  * Qwen2 eager self-attention with grouped-query heads (method.md 1.1): {@code q/k/v_proj} with
@@ -82,7 +83,7 @@ final class DecoderAttention extends InternVlBlock {
     }
     long keys = key.getShape().get(2);
     if (scaleQueries) {
-      query = query.mul(scale);
+      query = Scalars.mul(query, scale);
     }
     NDArray scores =
         query
@@ -90,7 +91,7 @@ final class DecoderAttention extends InternVlBlock {
             .matMul(key.transpose(0, 1, 3, 2))
             .reshape(b, heads, len, keys);
     if (!scaleQueries) {
-      scores = scores.mul(scale);
+      scores = Scalars.mul(scores, scale);
     }
     if (mask != null) {
       scores = scores.add(mask);

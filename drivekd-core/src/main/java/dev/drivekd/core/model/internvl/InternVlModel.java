@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
 import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.io.SafeTensors;
 import dev.drivekd.core.model.ForwardRequest;
@@ -315,6 +316,17 @@ public final class InternVlModel implements VisionLanguageModel {
       }
     }
     return produced == tokens.length ? tokens : java.util.Arrays.copyOf(tokens, produced);
+  }
+
+  @Override
+  public List<Pair<String, Parameter>> namedTrainableParameters() {
+    List<Pair<String, Parameter>> out = new ArrayList<>();
+    for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
+      if (e.getValue().requiresGradient()) {
+        out.add(new Pair<>(e.getKey(), e.getValue()));
+      }
+    }
+    return Collections.unmodifiableList(out);
   }
 
   @Override

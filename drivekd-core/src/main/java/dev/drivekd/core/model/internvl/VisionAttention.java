@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.drivekd.core.engine.Scalars;
 
 /**
  * InternViT's bidirectional attention with a fused {@code qkv} projection and an output {@code
@@ -39,7 +40,7 @@ final class VisionAttention extends InternVlBlock {
     NDArray q = parts.get(0).squeeze(0);
     NDArray k = parts.get(1).squeeze(0);
     NDArray v = parts.get(2).squeeze(0);
-    NDArray probabilities = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1);
+    NDArray probabilities = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1);
     NDArray context = probabilities.matMul(v).transpose(0, 2, 1, 3).reshape(n, t, c);
     return proj.apply(store, context, training);
   }

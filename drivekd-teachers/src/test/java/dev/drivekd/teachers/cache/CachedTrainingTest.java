@@ -112,7 +112,7 @@ class CachedTrainingTest {
 
   /**
    * A live run and a cached run configured alike. Two identical CPU runs occasionally differ in
-   * last bits, cached or not (about one run in twenty here, see docs/teacher-cache.md); a real
+   * last bits, cached or not (about one run in fifteen here, see docs/teacher-cache.md); a real
    * difference between cache and live teachers shows in every attempt, so a pair is retried at most
    * twice.
    */

@@ -157,6 +157,7 @@ public final class CachedTeacherTargets implements TeacherTargets {
     private ModelCard student;
     private String datasetFingerprint;
     private final Map<Capability, TeacherIdentity> expected = new EnumMap<>(Capability.class);
+    private final Map<Capability, ModelCard> expectedCards = new EnumMap<>(Capability.class);
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory);
@@ -191,6 +192,15 @@ public final class CachedTeacherTargets implements TeacherTargets {
      */
     public Builder optExpectedTeacher(Capability capability, TeacherIdentity teacher) {
       expected.put(capability, Objects.requireNonNull(teacher));
+      return this;
+    }
+
+    /**
+     * The card {@code capability}'s teacher must have (for example read from the teacher's
+     * configuration, without its weights); compared field by field with the recorded card.
+     */
+    public Builder optExpectedCard(Capability capability, ModelCard card) {
+      expectedCards.put(capability, Objects.requireNonNull(card));
       return this;
     }
 
@@ -286,6 +296,19 @@ public final class CachedTeacherTargets implements TeacherTargets {
       for (Map.Entry<Capability, String> e : names.entrySet()) {
         Capability c = e.getKey();
         ModelCard card = panel.teachers().get(e.getValue());
+        ModelCard wantCard = expectedCards.get(c);
+        if (wantCard != null && !wantCard.equals(card)) {
+          throw new TeacherCacheException(
+              file,
+              "panel.teachers['" + e.getValue() + "']",
+              "the cache's "
+                  + c.key()
+                  + " teacher has card "
+                  + card
+                  + ", this run expects "
+                  + wantCard,
+              null);
+        }
         RecipeEntries.add(want, e.getValue(), recipe, c, student.depth(), card.depth());
         roles.put(
             c,

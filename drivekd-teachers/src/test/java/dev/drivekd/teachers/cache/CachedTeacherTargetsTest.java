@@ -253,6 +253,22 @@ class CachedTeacherTargetsTest {
                 new TeacherIdentity("teacher-small", WeightsFingerprint.of(teacher), 8)),
         "recipe.teachers['teacher-small'].depth",
         "cached for 6 layers, this run's teacher has 8");
+    ModelCard t = teacher.card();
+    ModelCard wider =
+        new ModelCard(
+            t.name(),
+            t.depth(),
+            t.heads() * 2,
+            t.hiddenSize(),
+            t.vocabularySize(),
+            t.tokensPerImage(),
+            t.imageSize(),
+            t.tokenizer());
+    refused(
+        targets().optExpectedCard(Capability.REASONING, wider),
+        "panel.teachers['teacher-small']",
+        "the cache's reasoning teacher has card " + t + ", this run expects " + wider);
+    targets().optExpectedCard(Capability.REASONING, t).open().close();
   }
 
   @Test

@@ -151,13 +151,15 @@ class CachedTeacherTargetsTest {
       assertEquals("sample 0", layout.field().orElseThrow());
 
       // closing releases the mapped chunk; the source cannot be read afterwards
-      cached.close();
-      cached.close(); // the trainer closes its targets too: closing twice is harmless
-      IllegalStateException closed =
+      CachedTeacherTargets closed = targets().open();
+      assertEquals(layers.keySet(), closed.targets(4, f.dataset.get(4), batch, layers).keySet());
+      closed.close();
+      closed.close(); // the trainer closes its targets too: closing twice is harmless
+      IllegalStateException e2 =
           assertThrows(
               IllegalStateException.class,
-              () -> cached.targets(4, f.dataset.get(4), batch, layers));
-      assertTrue(closed.getMessage().endsWith("the teacher-target cache is closed"));
+              () -> closed.targets(4, f.dataset.get(4), batch, layers));
+      assertTrue(e2.getMessage().endsWith("the teacher-target cache is closed"), e2.getMessage());
     }
   }
 

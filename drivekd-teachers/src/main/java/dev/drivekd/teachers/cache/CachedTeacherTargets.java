@@ -158,6 +158,7 @@ public final class CachedTeacherTargets implements TeacherTargets {
     private String datasetFingerprint;
     private final Map<Capability, TeacherIdentity> expected = new EnumMap<>(Capability.class);
     private final Map<Capability, ModelCard> expectedCards = new EnumMap<>(Capability.class);
+    private Set<Capability> only;
 
     private Builder(Path directory) {
       this.directory = Objects.requireNonNull(directory);
@@ -192,6 +193,15 @@ public final class CachedTeacherTargets implements TeacherTargets {
      */
     public Builder optExpectedTeacher(Capability capability, TeacherIdentity teacher) {
       expected.put(capability, Objects.requireNonNull(teacher));
+      return this;
+    }
+
+    /**
+     * Serves only these capabilities of the recipe (default: all of them), for a cache that holds
+     * some roles while others stay live ({@link MixedTeacherTargets}).
+     */
+    public Builder optCapabilities(Set<Capability> capabilities) {
+      this.only = java.util.EnumSet.copyOf(capabilities);
       return this;
     }
 
@@ -243,6 +253,9 @@ public final class CachedTeacherTargets implements TeacherTargets {
       Map<String, TeacherIdentity> identities = new LinkedHashMap<>();
       Map<Capability, String> names = new EnumMap<>(Capability.class);
       for (Capability c : recipe.losses().keySet()) {
+        if (only != null && !only.contains(c)) {
+          continue;
+        }
         String name = panel.teacherOf(c);
         if (name == null) {
           throw new TeacherCacheException(
@@ -254,7 +267,7 @@ public final class CachedTeacherTargets implements TeacherTargets {
                   + c.key()
                   + " (roles: "
                   + panel.roles()
-                  + ")",
+                  + "); serve the others with optCapabilities",
               null);
         }
         TeacherIdentity recorded = index.recipe().teacher(name);
@@ -289,6 +302,12 @@ public final class CachedTeacherTargets implements TeacherTargets {
           throw new IllegalArgumentException(
               "two expectations for teacher '" + name + "': " + before + " and " + want);
         }
+      }
+      if (names.isEmpty()) {
+        throw new IllegalArgumentException(
+            "the cached teacher targets would serve no capability: the recipe's losses are "
+                + recipe.losses().keySet()
+                + (only == null ? "" : ", restricted to " + only));
       }
       CacheRecipe.Builder want = CacheRecipe.builder();
       identities.values().forEach(want::addTeacher);

@@ -13,6 +13,7 @@ import dev.drivekd.core.attention.AttentionSignal;
 import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.attention.LayerRange;
 import dev.drivekd.core.data.Capability;
+import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.loss.AttentionLoss;
 import dev.drivekd.core.loss.CapabilitySignalLoss;
 import dev.drivekd.core.model.BatchEncoder;
@@ -21,9 +22,11 @@ import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.train.DistillationRecipe;
+import dev.drivekd.core.train.TeacherTargets;
 import dev.drivekd.teachers.panel.TeacherPanel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -360,5 +363,83 @@ class CachedTeacherTargetsTest {
     Path file = cacheDir.resolve(CacheIndex.FILE_NAME);
     ObjectNode json = (ObjectNode) TeacherTargetCacheWriter.JSON.readTree(file.toFile());
     Files.write(file, TeacherTargetCacheWriter.JSON.writeValueAsBytes(edit.apply(json)));
+  }
+
+  /** A source that records what it is asked for and returns the teacher's live maps. */
+  private final class Recording implements TeacherTargets {
+    final Set<Capability> serves;
+    final List<Set<Capability>> asked = new ArrayList<>();
+    boolean closed;
+
+    Recording(Set<Capability> serves) {
+      this.serves = serves;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+      return serves;
+    }
+
+    @Override
+    public ModelCard card(Capability capability) {
+      return teacher.card();
+    }
+
+    @Override
+    public Map<Capability, LayerMaps> targets(
+        int sampleIndex,
+        DrivingSample sample,
+        VlmBatch batch,
+        Map<Capability, SortedSet<Integer>> layers) {
+      asked.add(Set.copyOf(layers.keySet()));
+      LayerMaps maps = teacher.forward(batch, ForwardRequest.attentionOf(0), false).attention();
+      Map<Capability, LayerMaps> out = new EnumMap<>(Capability.class);
+      layers.keySet().forEach(c -> out.put(c, maps));
+      return out;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  @Test
+  void mixedTargetsAskEachSourceOnceForItsCapabilities() {
+    Recording cachedLike = new Recording(Set.of(Capability.PERCEPTION, Capability.PLANNING));
+    Recording liveLike = new Recording(Set.of(Capability.REASONING));
+    Map<Capability, TeacherTargets> sources = new EnumMap<>(Capability.class);
+    sources.put(Capability.PERCEPTION, cachedLike);
+    sources.put(Capability.PLANNING, cachedLike);
+    sources.put(Capability.REASONING, liveLike);
+    MixedTeacherTargets mixed = MixedTeacherTargets.of(sources);
+    assertEquals(Set.of(Capability.values()), mixed.capabilities());
+    assertEquals(teacher.card(), mixed.card(Capability.REASONING));
+    try (NDManager m = NDManager.newBaseManager()) {
+      VlmBatch batch =
+          f.encoder(student.card())
+              .encodeSamples(m, List.of(f.dataset.get(1)), BatchEncoder.PromptMode.TRAINING);
+      Map<Capability, SortedSet<Integer>> layers = new EnumMap<>(Capability.class);
+      for (Capability c : Capability.values()) {
+        layers.put(c, new TreeSet<>(List.of(0)));
+      }
+      assertEquals(
+          Set.of(Capability.values()), mixed.targets(1, f.dataset.get(1), batch, layers).keySet());
+      layers.remove(Capability.REASONING);
+      mixed.targets(1, f.dataset.get(1), batch, layers);
+    }
+    assertEquals(
+        List.of(
+            Set.of(Capability.PERCEPTION, Capability.PLANNING),
+            Set.of(Capability.PERCEPTION, Capability.PLANNING)),
+        cachedLike.asked);
+    assertEquals(List.of(Set.of(Capability.REASONING)), liveLike.asked, "asked only when needed");
+    mixed.close();
+    assertTrue(cachedLike.closed && liveLike.closed);
+
+    Map<Capability, TeacherTargets> wrong = Map.of(Capability.REASONING, cachedLike);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> MixedTeacherTargets.of(wrong));
+    assertTrue(e.getMessage().contains("does not serve reasoning"), e.getMessage());
   }
 }

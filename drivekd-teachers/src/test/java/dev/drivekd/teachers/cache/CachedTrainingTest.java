@@ -23,6 +23,8 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,49 +88,44 @@ class CachedTrainingTest {
     }
   }
 
-  private Run live(
-      DrivingFixture f, TeacherPanel panel, UnaryOperator<DistillationTrainer.Builder> how) {
+  /** One training run of a fresh student from seed 1, with the targets {@code source} opens. */
+  private Run run(
+      DrivingFixture f,
+      Function<ModelCard, TeacherTargets> source,
+      UnaryOperator<DistillationTrainer.Builder> how) {
     try (InternVlModel student = f.model("student-tiny", 1);
-        DistillationTrainer t = how.apply(trainer(f, student, panel)).build()) {
-      TrainingSummary summary = t.fit(f.dataset);
-      return new Run(summary, DrivingFixture.weights(student));
-    }
-  }
-
-  /** Training from the cache alone: no teacher is passed, only the folder. */
-  private Run cached(
-      DrivingFixture f, Path cacheDir, UnaryOperator<DistillationTrainer.Builder> how) {
-    try (InternVlModel student = f.model("student-tiny", 1);
-        CachedTeacherTargets targets =
-            CachedTeacherTargets.builder(cacheDir)
-                .setStudent(student.card())
-                .setDataset(f.dataset)
-                .open();
+        TeacherTargets targets = source.apply(student.card());
         DistillationTrainer t = how.apply(trainer(f, student, targets)).build()) {
       TrainingSummary summary = t.fit(f.dataset);
       return new Run(summary, DrivingFixture.weights(student));
     }
   }
 
+  /** Training from the cache alone: no teacher is passed, only the folder. */
+  private static Function<ModelCard, TeacherTargets> fromCache(DrivingFixture f, Path cacheDir) {
+    return card ->
+        CachedTeacherTargets.builder(cacheDir).setStudent(card).setDataset(f.dataset).open();
+  }
+
   /**
-   * A live run and a cached run configured alike. Two identical CPU runs occasionally differ in
-   * last bits, cached or not (about one run in fifteen here, see docs/teacher-cache.md); a real
-   * difference between cache and live teachers shows in every attempt, so a pair is retried at most
-   * twice.
+   * A run with the live panel and one with {@code other}, configured alike. Two identical CPU runs
+   * occasionally differ in last bits, cached or not (about one run in fifteen here, see
+   * docs/teacher-cache.md); a real difference between cache and live teachers shows in every
+   * attempt, so a pair is retried at most twice.
    */
-  private Run[] liveAndCached(
+  private Run[] liveAnd(
       DrivingFixture f,
       TeacherPanel panel,
-      Path cacheDir,
+      Function<ModelCard, TeacherTargets> other,
       UnaryOperator<DistillationTrainer.Builder> how) {
     List<String> attempts = new ArrayList<>();
     for (int attempt = 0; attempt < 3; attempt++) {
       skips.clear();
-      Run live = live(f, panel, how);
-      Run cached = cached(f, cacheDir, how);
-      String difference = live.differenceFrom(cached);
+      Run live = run(f, card -> panel, how);
+      Run second = run(f, other, how);
+      String difference = live.differenceFrom(second);
       if (difference == null && skips.isEmpty()) {
-        return new Run[] {live, cached};
+        return new Run[] {live, second};
       }
       attempts.add(difference + ", skipped updates " + skips);
     }
@@ -137,6 +134,11 @@ class CachedTrainingTest {
 
   /** Precomputes the panel's targets for the fixture's dataset into {@code cacheDir}. */
   private static void precompute(DrivingFixture f, TeacherPanel panel, Path cacheDir) {
+    precompute(f, panel, cacheDir, Set.of(Capability.values()));
+  }
+
+  private static void precompute(
+      DrivingFixture f, TeacherPanel panel, Path cacheDir, Set<Capability> capabilities) {
     ModelCard student;
     try (InternVlModel s = f.model("student-tiny", 1)) {
       student = s.card();
@@ -145,6 +147,7 @@ class CachedTrainingTest {
         .setTeachers(panel)
         .setStudent(student)
         .setEncoder(f.encoder(student))
+        .optCapabilities(capabilities)
         .build()
         .precompute(f.dataset, cacheDir);
   }
@@ -168,7 +171,7 @@ class CachedTrainingTest {
       precompute(f, panel, cacheDir);
       // the same panel with another reasoning teacher, to show that the comparison can fail
       precompute(f, panel(a, c), otherCacheDir);
-      Run[] pair = liveAndCached(f, panel, cacheDir, UnaryOperator.identity());
+      Run[] pair = liveAnd(f, panel, fromCache(f, cacheDir), UnaryOperator.identity());
       live = pair[0];
       cached = pair[1];
     }
@@ -194,7 +197,7 @@ class CachedTrainingTest {
     assertTrue(moved, "training moved the student");
 
     // Another reasoning teacher's cache trains differently, on the reasoning loss first.
-    TrainingSummary other = cached(f, otherCacheDir, t -> t.optEpochs(1)).summary();
+    TrainingSummary other = run(f, fromCache(f, otherCacheDir), t -> t.optEpochs(1)).summary();
     Map<String, List<Float>> liveLosses = summary.losses();
     assertEquals(liveLosses.get("ce").get(0), other.losses().get("ce").get(0), "same start");
     assertEquals(
@@ -216,7 +219,7 @@ class CachedTrainingTest {
         InternVlModel b = f.teacher(3)) {
       TeacherPanel panel = panel(a, b);
       precompute(f, panel, cacheDir);
-      pair = liveAndCached(f, panel, cacheDir, twoPerStep);
+      pair = liveAnd(f, panel, fromCache(f, cacheDir), twoPerStep);
     }
     TrainingSummary live = pair[0].summary();
     assertEquals(6, live.microSteps(), "two epochs of three micro-batches");
@@ -226,6 +229,44 @@ class CachedTrainingTest {
       for (float v : live.losses().get(task)) {
         assertTrue(Float.isFinite(v) && v > 0, task + " " + live.losses().get(task));
       }
+    }
+  }
+
+  @Test
+  void cachedPerceptionAndPlanningWithALiveReasoningTeacherEqualTheLivePanel() throws Exception {
+    DrivingFixture f = new DrivingFixture(Files.createDirectories(dir.resolve("data")));
+    Path cacheDir = dir.resolve("cache");
+    Run[] pair;
+    try (InternVlModel a = f.teacher(2);
+        InternVlModel b = f.teacher(3)) {
+      TeacherPanel panel = panel(a, b);
+      precompute(f, panel, cacheDir, Set.of(Capability.PERCEPTION, Capability.PLANNING));
+      DrivingFixture.CountingModel reasoner = new DrivingFixture.CountingModel(b);
+      Function<ModelCard, TeacherTargets> mixed =
+          card -> {
+            CachedTeacherTargets cached =
+                CachedTeacherTargets.builder(cacheDir)
+                    .setStudent(card)
+                    .setDataset(f.dataset)
+                    .optCapabilities(Set.of(Capability.PERCEPTION, Capability.PLANNING))
+                    .open();
+            Map<Capability, TeacherTargets> sources = new EnumMap<>(Capability.class);
+            sources.put(Capability.PERCEPTION, cached);
+            sources.put(Capability.PLANNING, cached);
+            sources.put(
+                Capability.REASONING, TeacherPanel.of(Map.of(Capability.REASONING, reasoner)));
+            return MixedTeacherTargets.of(sources);
+          };
+      UnaryOperator<DistillationTrainer.Builder> oneEpoch = t -> t.optEpochs(1);
+      pair = liveAnd(f, panel, mixed, oneEpoch);
+      // the live reasoning teacher ran once per sample of each mixed run
+      assertTrue(
+          reasoner.requests.size() >= 6 && reasoner.requests.size() % 6 == 0,
+          reasoner.requests.size() + " forwards");
+    }
+    for (String task : TaskKeys.ALL) {
+      assertEquals(
+          pair[0].summary().losses().get(task), pair[1].summary().losses().get(task), task);
     }
   }
 }

@@ -2,10 +2,12 @@ package dev.drivekd.teachers.cache;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -16,6 +18,7 @@ import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
+import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.teachers.panel.TeacherPanel;
 import java.nio.file.Files;
@@ -240,9 +243,8 @@ class TeacherTargetPrecomputerTest {
     // a teacher that would not see the student's sequences is refused before any forward
     try (InternVlModel stranger =
         InternVlModel.create(
-            dev.drivekd.core.model.internvl.InternVlConfig.preset("teacher-small")
-                .withTokenizer("another-tokenizer"),
-            ai.djl.Device.cpu(),
+            InternVlConfig.preset("teacher-small").withTokenizer("another-tokenizer"),
+            Device.cpu(),
             2)) {
       IllegalArgumentException t =
           assertThrows(
@@ -270,7 +272,7 @@ class TeacherTargetPrecomputerTest {
         assertThrows(IllegalStateException.class, () -> p.precompute(f.dataset, cacheDir));
     assertTrue(s.getMessage().startsWith("sample 0 (record 0 of "), s.getMessage());
     assertTrue(Files.exists(cacheDir));
-    assertTrue(!Files.exists(cacheDir.resolve(CacheIndex.FILE_NAME)));
+    assertFalse(Files.exists(cacheDir.resolve(CacheIndex.FILE_NAME)));
   }
 
   @Test
@@ -283,7 +285,7 @@ class TeacherTargetPrecomputerTest {
     assertNotEquals(fa, WeightsFingerprint.of(b));
     Path saved = dir.resolve("saved");
     a.save(saved);
-    try (InternVlModel loaded = InternVlModel.load(saved, ai.djl.Device.cpu())) {
+    try (InternVlModel loaded = InternVlModel.load(saved, Device.cpu())) {
       assertEquals(fa, WeightsFingerprint.of(loaded), "saved and loaded");
     }
     Map<String, NDArray> named = new LinkedHashMap<>();

@@ -5,14 +5,21 @@ import java.util.List;
 /**
  * {@code index.json} of a teacher-target cache, written last by {@link
  * TeacherTargetCacheWriter#finish()}: format and version, dtype, the dataset fingerprint, the
- * recipe (teachers with their weights fingerprints, entries) and every chunk with its size, SHA-256
- * and sample indices.
+ * recipe (teachers with their weights fingerprints, entries), the panel the targets came from
+ * (version 2) and every chunk with its size, SHA-256 and sample indices.
+ *
+ * <p>Versions: 1 has no {@code panel}; 2 adds it (the teachers' model cards, which teacher played
+ * which capability, the student's encoding). This build writes version 2 and reads both; chunk
+ * files are unchanged (chunk format version 1).
  *
  * @param format always {@value #FORMAT}
- * @param version {@value #VERSION}
+ * @param version {@value #VERSION} when written by this build, {@value #OLDEST_READABLE_VERSION}
+ *     for older caches
  * @param dtype always {@code float32}
  * @param datasetFingerprint the dataset the targets were computed for
  * @param recipe teachers and entries
+ * @param panel the teachers' cards and roles and the student's encoding, or null (version 1, or a
+ *     cache written without them)
  * @param samples number of samples stored
  * @param chunks the chunk files
  */
@@ -22,14 +29,18 @@ public record CacheIndex(
     String dtype,
     String datasetFingerprint,
     CacheRecipe recipe,
+    CachedPanel panel,
     int samples,
     List<Chunk> chunks) {
 
   /** The format name. */
   public static final String FORMAT = "drivekd-teacher-cache";
 
-  /** The version this build writes and reads (index and chunk files). */
-  public static final int VERSION = 1;
+  /** The index version this build writes. */
+  public static final int VERSION = 2;
+
+  /** The oldest index version this build reads (version 1: no {@code panel}). */
+  public static final int OLDEST_READABLE_VERSION = 1;
 
   /** The index's file name. */
   public static final String FILE_NAME = "index.json";

@@ -15,6 +15,9 @@ import java.nio.charset.StandardCharsets;
  * </pre>
  */
 final class ChunkFormat {
+  /** The chunk format version (unchanged since index version 1). */
+  static final int VERSION = 1;
+
   static final byte[] MAGIC = "DKTCACHE".getBytes(StandardCharsets.US_ASCII);
   static final byte[] TAIL = "DKTCTAIL".getBytes(StandardCharsets.US_ASCII);
   static final int HEADER_BYTES = 16;

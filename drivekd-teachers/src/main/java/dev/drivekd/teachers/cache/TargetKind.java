@@ -1,5 +1,8 @@
 package dev.drivekd.teachers.cache;
 
+import dev.drivekd.core.attention.PairRegion;
+import dev.drivekd.core.loss.AttentionLoss;
+
 /** What a cached target holds for one sample. */
 public enum TargetKind {
   /**
@@ -9,5 +12,26 @@ public enum TargetKind {
    */
   TEXT_TO_VISION,
   /** The whole head-averaged map of the sample's valid positions, {@code [len, len]}. */
-  FULL_MAP
+  FULL_MAP;
+
+  /**
+   * The smallest target that gives a loss over {@code region} its live value: the text-by-vision
+   * block for {@link PairRegion#TEXT_TO_VISION} and its causal subset, the full map otherwise.
+   */
+  public static TargetKind forRegion(PairRegion region) {
+    switch (region) {
+      case TEXT_TO_VISION:
+      case TEXT_TO_VISION_CAUSAL:
+        return TEXT_TO_VISION;
+      case FULL_MAP:
+        return FULL_MAP;
+      default:
+        throw new IllegalArgumentException("no cached target kind for region " + region);
+    }
+  }
+
+  /** The target a loss reads ({@link #forRegion} of its region). */
+  public static TargetKind forLoss(AttentionLoss loss) {
+    return forRegion(loss.region());
+  }
 }

@@ -38,6 +38,7 @@ public final class TeacherTargetCache implements AutoCloseable {
   private final Map<Integer, Integer> chunkOf = new HashMap<>();
   private final Set<Integer> verified = new HashSet<>();
 
+  private boolean closed;
   private int currentChunk = -1;
   private ByteBuffer current;
   private Map<Integer, long[]> currentDirectory;
@@ -85,13 +86,16 @@ public final class TeacherTargetCache implements AutoCloseable {
       throw new TeacherCacheException(
           file, "format", "'" + index.format() + "', expected '" + CacheIndex.FORMAT + "'", null);
     }
-    if (index.version() != CacheIndex.VERSION) {
+    if (index.version() < CacheIndex.OLDEST_READABLE_VERSION
+        || index.version() > CacheIndex.VERSION) {
       throw new TeacherCacheException(
           file,
           "version",
           "cache format version "
               + index.version()
-              + ", this build reads version "
+              + ", this build reads versions "
+              + CacheIndex.OLDEST_READABLE_VERSION
+              + " to "
               + CacheIndex.VERSION,
           null);
     }
@@ -239,9 +243,13 @@ public final class TeacherTargetCache implements AutoCloseable {
    * Reads sample {@code sampleIndex}.
    *
    * @throws IllegalArgumentException when the sample is not cached
+   * @throws IllegalStateException after {@link #close()}
    * @throws TeacherCacheException naming the chunk file on a checksum, version or format problem
    */
   public synchronized CachedSample read(int sampleIndex) {
+    if (closed) {
+      throw new IllegalStateException(directory + ": the teacher-target cache is closed");
+    }
     Integer c = chunkOf.get(sampleIndex);
     if (c == null) {
       throw new IllegalArgumentException(
@@ -363,11 +371,11 @@ public final class TeacherTargetCache implements AutoCloseable {
       throw new TeacherCacheException(file, "header", "not a drivekd cache chunk", null);
     }
     int version = buf.getInt(8);
-    if (version != CacheIndex.VERSION) {
+    if (version != ChunkFormat.VERSION) {
       throw new TeacherCacheException(
           file,
           "header.version",
-          "chunk format version " + version + ", this build reads version " + CacheIndex.VERSION,
+          "chunk format version " + version + ", this build reads version " + ChunkFormat.VERSION,
           null);
     }
     int size = buf.capacity();
@@ -412,9 +420,13 @@ public final class TeacherTargetCache implements AutoCloseable {
     currentChunk = c;
   }
 
-  /** Releases the mapped chunk. */
+  /**
+   * Releases the mapped chunk (the mapping goes when the buffer is collected; no reference to it
+   * escapes this reader, whose reads copy the values). Reading afterwards is an error.
+   */
   @Override
   public synchronized void close() {
+    closed = true;
     current = null;
     currentDirectory = null;
     currentChunk = -1;

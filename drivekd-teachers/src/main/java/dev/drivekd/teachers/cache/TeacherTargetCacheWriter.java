@@ -1,5 +1,6 @@
 package dev.drivekd.teachers.cache;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.drivekd.core.train.checkpoint.ChecksummedOutput;
@@ -29,13 +30,19 @@ import org.slf4j.LoggerFactory;
 public final class TeacherTargetCacheWriter implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TeacherTargetCacheWriter.class);
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  // Unknown fields are ignored so that a newer index is refused by its version, with a message
+  // that says so, rather than by the parser.
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private final Path directory;
   private final CacheRecipe recipe;
   private final String datasetFingerprint;
   private final int samplesPerChunk;
   private final long maxChunkBytes;
+  private final CachedPanel panel;
 
   private final List<CacheIndex.Chunk> chunks = new ArrayList<>();
   private final Set<Integer> written = new HashSet<>();
@@ -51,6 +58,10 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
     this.datasetFingerprint = b.datasetFingerprint;
     this.samplesPerChunk = b.samplesPerChunk;
     this.maxChunkBytes = b.maxChunkBytes;
+    this.panel = b.panel;
+    if (panel != null) {
+      panel.requireConsistent(recipe);
+    }
     Files.createDirectories(directory);
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
       if (entries.iterator().hasNext()) {
@@ -196,7 +207,7 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
     Path file = directory.resolve(ChunkFormat.fileName(chunks.size()));
     chunk = ChecksummedOutput.create(file);
     ByteBuffer head = ByteBuffer.allocate(ChunkFormat.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    head.put(ChunkFormat.MAGIC).putInt(CacheIndex.VERSION).putInt(chunks.size());
+    head.put(ChunkFormat.MAGIC).putInt(ChunkFormat.VERSION).putInt(chunks.size());
     chunk.stream().write(head.array());
   }
 
@@ -242,6 +253,7 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
               "float32",
               datasetFingerprint,
               recipe,
+              panel,
               written.size(),
               chunks);
       DurableFiles.writeAtomically(indexFile, JSON.writeValueAsBytes(index));
@@ -278,6 +290,7 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
     private final String datasetFingerprint;
     private int samplesPerChunk = 64;
     private long maxChunkBytes = 1L << 30;
+    private CachedPanel panel;
 
     private Builder(Path directory, CacheRecipe recipe, String datasetFingerprint) {
       if (directory == null || recipe == null || datasetFingerprint == null) {
@@ -305,6 +318,15 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
             "maxChunkBytes must be in [1024, " + Integer.MAX_VALUE + "], got " + bytes);
       }
       this.maxChunkBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Records the panel the targets come from (teacher cards, roles, the student's encoding), which
+     * {@link CachedTeacherTargets} needs; without it the index has {@code "panel": null}.
+     */
+    public Builder optPanel(CachedPanel panel) {
+      this.panel = panel;
       return this;
     }
 

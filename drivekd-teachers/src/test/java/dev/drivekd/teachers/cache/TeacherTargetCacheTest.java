@@ -3,6 +3,7 @@ package dev.drivekd.teachers.cache;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -254,8 +255,32 @@ class TeacherTargetCacheTest {
     assertEquals(dir.resolve("index.json"), e.file());
     assertEquals("version", e.field().orElseThrow());
     assertTrue(
-        e.getMessage().contains("cache format version 7, this build reads version 1"),
+        e.getMessage().contains("cache format version 7, this build reads versions 1 to 2"),
         e.getMessage());
+
+    // A newer index with fields this build does not know is refused by its version, not the parser.
+    json = original.deepCopy();
+    json.put("version", 3);
+    json.put("compression", "zstd");
+    writeIndex(json);
+    e = assertThrows(TeacherCacheException.class, () -> TeacherTargetCache.open(dir));
+    assertEquals("version", e.field().orElseThrow());
+    assertTrue(e.getMessage().contains("cache format version 3"), e.getMessage());
+
+    // Version 1 (no panel) is still read: same chunks, same values.
+    assertEquals(2, original.get("version").asInt(), "this build writes version 2");
+    json = original.deepCopy();
+    json.put("version", 1);
+    json.remove("panel");
+    writeIndex(json);
+    try (TeacherTargetCache v1 = TeacherTargetCache.open(dir)) {
+      assertEquals(1, v1.index().version());
+      assertNull(v1.index().panel());
+      assertEquals(2, v1.size());
+      for (CachedTarget want : targets(1, recipe(), new Random(3 * 1000 + 1)).targets()) {
+        assertArrayEquals(want.values(), v1.read(1, layout(1), 0).target(want.key()).values(), 0f);
+      }
+    }
 
     // A chunk of another version (its checksum re-listed, so the version check is what fails).
     Path chunk = dir.resolve("chunk-000000.dktc");

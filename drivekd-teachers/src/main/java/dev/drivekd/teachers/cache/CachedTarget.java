@@ -3,6 +3,7 @@ package dev.drivekd.teachers.cache;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.drivekd.core.engine.HostData;
 
 /**
  * One sample's target as stored: a float32 matrix of {@code rows × cols} values, row-major. For
@@ -34,6 +35,6 @@ public record CachedTarget(TargetKey key, TargetKind kind, int rows, int cols, f
 
   /** The matrix as a {@code [rows, cols]} float32 array in {@code manager}. */
   public NDArray toNDArray(NDManager manager) {
-    return manager.create(values, new Shape(rows, cols));
+    return HostData.owned(manager.create(values, new Shape(rows, cols)));
   }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.HostData;
 import java.util.List;
 
 /**
@@ -154,7 +155,7 @@ public final class TextVisionBlock {
         }
       }
     }
-    return manager.create(maps, new Shape(batch, n, n));
+    return HostData.owned(manager.create(maps, new Shape(batch, n, n)));
   }
 
   private static int[] range(int n) {

@@ -16,6 +16,7 @@ import ai.djl.training.ParameterStore;
 import dev.drivekd.core.attention.HeadAverage;
 import dev.drivekd.core.attention.TokenLayout;
 import dev.drivekd.core.engine.ComputeDevice;
+import dev.drivekd.core.engine.HostData;
 import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.ModelOutput;
@@ -204,8 +205,10 @@ public final class TorchScriptVlm implements VisionLanguageModel {
       NDArray pixels = pixelValues(batch, scratch);
       NDArray imageMask = layout.imageMask(scratch);
       NDArray attentionMask = layout.validMask(scratch).toType(DataType.INT64, false);
-      NDArray layerIds = scratch.create(layers.stream().mapToLong(Integer::longValue).toArray());
-      NDArray wantHidden = scratch.create(hidden);
+      // owned: the module may save what it reads for its backward pass (engine.HostData)
+      NDArray layerIds =
+          HostData.owned(scratch.create(layers.stream().mapToLong(Integer::longValue).toArray()));
+      NDArray wantHidden = HostData.owned(scratch.create(hidden));
       // Input 0 decides where DJL creates the outputs: the batch's own manager.
       NDList inputs =
           new NDList(batch.inputIds(), pixels, imageMask, attentionMask, layerIds, wantHidden);

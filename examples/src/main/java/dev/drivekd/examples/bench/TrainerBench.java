@@ -1,0 +1,259 @@
+package dev.drivekd.examples.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.drivekd.core.engine.ComputeDevice;
+import dev.drivekd.core.model.internvl.InternVlModel;
+import dev.drivekd.teachers.cache.CachedTeacherTargets;
+import dev.drivekd.teachers.panel.TeacherPanel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code drivekd bench trainer}: training throughput and peak memory of the Drive-KD step. */
+@Command(
+    name = "trainer",
+    mixinStandardHelpOptions = true,
+    description =
+        "Samples per second of training the tiny native student with cross-entropy only, with"
+            + " three live or cached teachers and the task gradients summed, and with AGP; peak"
+            + " memory of the AGP run with live against cached teachers.")
+public final class TrainerBench implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--samples", defaultValue = "24", description = "Samples per epoch.")
+  int samples;
+
+  @Option(
+      names = "--repeats",
+      defaultValue = "5",
+      description = "Timed epochs per configuration (median), after one warm-up epoch.")
+  int repeats;
+
+  @Option(
+      names = "--accumulation",
+      defaultValue = "4",
+      description = "Gradient accumulation (samples per optimizer step).")
+  int accumulation;
+
+  @Option(names = "--json", description = "Print the figures as one JSON object.")
+  boolean json;
+
+  @Option(
+      names = "--in-process",
+      description =
+          "Measure peak memory in this JVM instead of one child per configuration with the"
+              + " allocator setting (glibc then reuses freed memory and the peaks undercount).")
+  boolean inProcess;
+
+  @Option(names = "--memory-only", hidden = true, description = "Child mode: one peak only.")
+  String memoryOnly;
+
+  @Option(names = "--data-dir", hidden = true, description = "Child mode: the dataset.")
+  Path dataDir;
+
+  @Option(names = "--cache-dir", hidden = true, description = "Child mode: the target cache.")
+  Path cacheDir;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Override
+  public Integer call() throws Exception {
+    if (memoryOnly != null) {
+      return printMemoryOnly();
+    }
+    if (samples < 1 || repeats < 1 || accumulation < 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--samples, --repeats and --accumulation must be positive");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Path work = Files.createTempDirectory("drivekd-bench-trainer");
+    try {
+      Map<String, Object> figures = measure(work, err);
+      if (json) {
+        out.println(
+            JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
+      } else {
+        printTable(out, figures);
+      }
+      out.flush();
+      return 0;
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  private Map<String, Object> measure(Path work, PrintWriter err) throws Exception {
+    Path data = work.resolve("data");
+    Path cache = work.resolve("cache");
+    TrainerBenchmark.writeDataset(data, samples);
+    List<TrainerBenchmark.Config> configs = List.of(TrainerBenchmark.Config.values());
+    double[] perSecond;
+    double cacheSeconds;
+    double teacherMb;
+    double studentMb;
+    try (TrainerBenchmark bench =
+        new TrainerBenchmark(
+            ComputeDevice.select(),
+            data,
+            accumulation,
+            line -> {
+              err.println("[bench] " + line);
+              err.flush();
+            })) {
+      TeacherPanel panel = bench.teachers();
+      List<InternVlModel> teachers = new ArrayList<>();
+      panel.distinctModels().forEach(m -> teachers.add((InternVlModel) m));
+      teacherMb = TrainerBenchmark.weightsMb(teachers);
+      InternVlModel card = bench.model(TrainerBenchmark.STUDENT, TrainerBenchmark.STUDENT_SEED);
+      studentMb = TrainerBenchmark.weightsMb(List.of(card));
+      err.println("[bench] trainer: precomputing the teacher-target cache");
+      err.flush();
+      cacheSeconds = bench.buildCache(panel, card.card(), cache);
+      try (CachedTeacherTargets cached = bench.openCache(card.card(), cache)) {
+        perSecond = bench.samplesPerSecond(configs, repeats, panel, cached);
+      }
+    }
+    double peakLive;
+    double peakCached;
+    if (inProcess || MeasuringProcess.active()) {
+      try (TrainerBenchmark bench =
+          new TrainerBenchmark(ComputeDevice.select(), data, accumulation, line -> {})) {
+        peakCached = bench.peakMb(TrainerBenchmark.Config.AGP_CACHED, cache);
+        peakLive = bench.peakMb(TrainerBenchmark.Config.AGP_LIVE, cache);
+      }
+    } else {
+      err.println("[bench] trainer: peak memory, one child process per configuration");
+      err.flush();
+      peakLive = childPeak(TrainerBenchmark.Config.AGP_LIVE, data, cache);
+      peakCached = childPeak(TrainerBenchmark.Config.AGP_CACHED, data, cache);
+    }
+
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("benchmark", "trainer");
+    m.put("date", LocalDate.now().toString());
+    m.put("device", ComputeDevice.select().toString());
+    m.put("threads", Runtime.getRuntime().availableProcessors());
+    m.put("student", TrainerBenchmark.STUDENT);
+    m.put("teachers", "3 x " + TrainerBenchmark.TEACHER + " (seeds 2, 3, 4), one per capability");
+    m.put("samples", samples);
+    m.put("repeats", repeats);
+    m.put("accumulation", accumulation);
+    Map<String, Object> rates = new LinkedHashMap<>();
+    for (int i = 0; i < configs.size(); i++) {
+      rates.put(configs.get(i).key, round(perSecond[i]));
+    }
+    m.put("samples_per_second", rates);
+    double ce = perSecond[0];
+    double sumLive = perSecond[1];
+    double agpLive = perSecond[2];
+    double sumCached = perSecond[3];
+    double agpCached = perSecond[4];
+    // ratios of time per sample = inverse ratios of samples per second
+    m.put("ratio_agp_to_ce", round(ce / agpLive));
+    m.put("ratio_agp_to_sum", round(sumLive / agpLive));
+    m.put("ratio_agp_to_ce_cached", round(ce / agpCached));
+    m.put("ratio_agp_to_sum_cached", round(sumCached / agpCached));
+    m.put("ratio_sum_to_ce", round(ce / sumLive));
+    m.put("ratio_sum_to_ce_cached", round(ce / sumCached));
+    m.put("speedup_cached_over_live_agp", round(agpCached / agpLive));
+    m.put("cache_build_seconds", round(cacheSeconds));
+    m.put("peak_memory_measured_in", inProcess ? "this process (undercounts)" : "child processes");
+    m.put("peak_mb_live_teachers", round(peakLive));
+    m.put("peak_mb_cached_teachers", round(peakCached));
+    m.put("teacher_weights_mb", round(teacherMb));
+    m.put("student_weights_mb", round(studentMb));
+    m.put("goal_agp_at_most_2_5x_ce", ce / agpLive <= 2.5);
+    m.put("goal_agp_at_most_2_5x_ce_cached", ce / agpCached <= 2.5);
+    m.put("goal_cached_saves_teacher_weights", peakLive - peakCached >= teacherMb);
+    return m;
+  }
+
+  private double childPeak(TrainerBenchmark.Config config, Path data, Path cache) throws Exception {
+    List<String> args =
+        List.of(
+            "bench",
+            "trainer",
+            "--memory-only",
+            config.key,
+            "--data-dir",
+            data.toString(),
+            "--cache-dir",
+            cache.toString(),
+            "--accumulation",
+            Integer.toString(accumulation));
+    String out = MeasuringProcess.run("dev.drivekd.examples.cli.DriveKdCommand", args);
+    return JSON.readTree(out).get("peak_mb").asDouble();
+  }
+
+  /** Child mode: one line of JSON with the peak of one configuration. */
+  private int printMemoryOnly() throws Exception {
+    TrainerBenchmark.Config config = TrainerBenchmark.Config.of(memoryOnly);
+    double peak;
+    try (TrainerBenchmark bench =
+        new TrainerBenchmark(ComputeDevice.select(), dataDir, accumulation, line -> {})) {
+      peak = bench.peakMb(config, cacheDir);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(JSON.writeValueAsString(Map.of("peak_mb", peak)));
+    out.flush();
+    return 0;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void printTable(PrintWriter out, Map<String, Object> f) {
+    out.printf(
+        "trainer: %s samples per epoch, accumulation %s, median of %s epochs, %s%n",
+        f.get("samples"), f.get("accumulation"), f.get("repeats"), f.get("device"));
+    out.println("configuration               samples/s   ms/sample   vs CE");
+    Map<String, Object> rates = (Map<String, Object>) f.get("samples_per_second");
+    double ce = ((Number) rates.get("ce")).doubleValue();
+    for (TrainerBenchmark.Config c : TrainerBenchmark.Config.values()) {
+      double r = ((Number) rates.get(c.key)).doubleValue();
+      out.printf("%-25s %11.2f %11.1f %7.2fx%n", c.label, r, 1000 / r, ce / r);
+    }
+    out.printf(
+        "AGP / CE (time per sample): %s live, %s cached (goal <= 2.5)%n",
+        f.get("ratio_agp_to_ce"), f.get("ratio_agp_to_ce_cached"));
+    out.printf(
+        "AGP / sum: %s live, %s cached%n",
+        f.get("ratio_agp_to_sum"), f.get("ratio_agp_to_sum_cached"));
+    out.printf("cache build: %s s%n", f.get("cache_build_seconds"));
+    out.printf(
+        "peak memory of the AGP epoch (%s): %s MB live, %s MB cached; teachers' weights %s MB"
+            + " (goal: live - cached >= weights: %s)%n",
+        f.get("peak_memory_measured_in"),
+        f.get("peak_mb_live_teachers"),
+        f.get("peak_mb_cached_teachers"),
+        f.get("teacher_weights_mb"),
+        f.get("goal_cached_saves_teacher_weights"));
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 1000.0) / 1000.0;
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

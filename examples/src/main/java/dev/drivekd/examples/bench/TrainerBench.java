@@ -39,8 +39,14 @@ public final class TrainerBench implements Callable<Integer> {
   @Option(
       names = "--repeats",
       defaultValue = "5",
-      description = "Timed epochs per configuration (median), after one warm-up epoch.")
+      description = "Timed epochs per configuration (median), after the warm-up.")
   int repeats;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "1",
+      description = "Untimed warm-up epochs per configuration.")
+  int warmup;
 
   @Option(
       names = "--accumulation",
@@ -74,7 +80,7 @@ public final class TrainerBench implements Callable<Integer> {
     if (memoryOnly != null) {
       return printMemoryOnly();
     }
-    if (samples < 1 || repeats < 1 || accumulation < 1) {
+    if (samples < 1 || repeats < 1 || accumulation < 1 || warmup < 0) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--samples, --repeats and --accumulation must be positive");
     }
@@ -124,7 +130,7 @@ public final class TrainerBench implements Callable<Integer> {
       err.flush();
       cacheSeconds = bench.buildCache(panel, card.card(), cache);
       try (CachedTeacherTargets cached = bench.openCache(card.card(), cache)) {
-        perSecond = bench.samplesPerSecond(configs, repeats, panel, cached);
+        perSecond = bench.samplesPerSecond(configs, warmup, repeats, panel, cached);
       }
     }
     double peakLive;
@@ -150,6 +156,7 @@ public final class TrainerBench implements Callable<Integer> {
     m.put("student", TrainerBenchmark.STUDENT);
     m.put("teachers", "3 x " + TrainerBenchmark.TEACHER + " (seeds 2, 3, 4), one per capability");
     m.put("samples", samples);
+    m.put("warmup_epochs", warmup);
     m.put("repeats", repeats);
     m.put("accumulation", accumulation);
     Map<String, Object> rates = new LinkedHashMap<>();
@@ -170,6 +177,13 @@ public final class TrainerBench implements Callable<Integer> {
     m.put("ratio_sum_to_ce", round(ce / sumLive));
     m.put("ratio_sum_to_ce_cached", round(ce / sumCached));
     m.put("speedup_cached_over_live_agp", round(agpCached / agpLive));
+    // where the time per sample goes, from differences of the medians (noisy, can be < 0)
+    Map<String, Object> split = new LinkedHashMap<>();
+    split.put("ce_step", round(1000 / ce));
+    split.put("three_soft_tasks_three_more_backwards", round(1000 / sumCached - 1000 / ce));
+    split.put("agp_over_sum", round(1000 / agpCached - 1000 / sumCached));
+    split.put("live_teacher_forwards", round(1000 / agpLive - 1000 / agpCached));
+    m.put("ms_per_sample_breakdown", split);
     m.put("cache_build_seconds", round(cacheSeconds));
     m.put("peak_memory_measured_in", inProcess ? "this process (undercounts)" : "child processes");
     m.put("peak_mb_live_teachers", round(peakLive));
@@ -231,6 +245,14 @@ public final class TrainerBench implements Callable<Integer> {
     out.printf(
         "AGP / sum: %s live, %s cached%n",
         f.get("ratio_agp_to_sum"), f.get("ratio_agp_to_sum_cached"));
+    Map<String, Object> split = (Map<String, Object>) f.get("ms_per_sample_breakdown");
+    out.printf(
+        "ms per sample: CE step %s, + 3 soft tasks (3 more backwards) %s, + AGP %s,"
+            + " + live teacher forwards %s%n",
+        split.get("ce_step"),
+        split.get("three_soft_tasks_three_more_backwards"),
+        split.get("agp_over_sum"),
+        split.get("live_teacher_forwards"));
     out.printf("cache build: %s s%n", f.get("cache_build_seconds"));
     out.printf(
         "peak memory of the AGP epoch (%s): %s MB live, %s MB cached; teachers' weights %s MB"

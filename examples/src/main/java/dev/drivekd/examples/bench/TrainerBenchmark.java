@@ -241,19 +241,19 @@ final class TrainerBenchmark implements AutoCloseable {
   }
 
   /**
-   * Median samples per second of each configuration: one warm-up epoch each, then {@code repeats}
-   * rounds that each train one epoch of every configuration in turn, so that the machine's noise
-   * hits them alike. Every configuration trains its own student (same seed); the teachers and the
-   * cache are shared.
+   * Median samples per second of each configuration: {@code warmups} epochs each, then {@code
+   * repeats} rounds that each train one epoch of every configuration in turn, so that the machine's
+   * noise hits them alike. Every configuration trains its own student (same seed); the teachers and
+   * the cache are shared.
    */
   double[] samplesPerSecond(
-      List<Config> configs, int repeats, TeacherPanel live, TeacherTargets cached) {
+      List<Config> configs, int warmups, int repeats, TeacherPanel live, TeacherTargets cached) {
     List<InternVlModel> students = new ArrayList<>();
     for (int i = 0; i < configs.size(); i++) {
       students.add(model(STUDENT, STUDENT_SEED));
     }
     double[][] seconds = new double[configs.size()][repeats];
-    for (int r = -1; r < repeats; r++) {
+    for (int r = -warmups; r < repeats; r++) {
       progress.accept(r < 0 ? "trainer: warm-up epochs" : "trainer: repeat " + (r + 1));
       for (int i = 0; i < configs.size(); i++) {
         Config c = configs.get(i);

@@ -21,6 +21,8 @@ class TrainerBenchTest {
             "2",
             "--repeats",
             "1",
+            "--warmup",
+            "0",
             "--accumulation",
             "1",
             "--in-process",

@@ -51,11 +51,13 @@ final class TrainerBenchmark implements AutoCloseable {
 
   /** One training configuration. */
   enum Config {
-    CE("ce", "CE only", false, false, false),
-    SUM_LIVE("sum_live", "3 teachers, sum, live", true, false, false),
-    AGP_LIVE("agp_live", "3 teachers, AGP, live", true, true, false),
-    SUM_CACHED("sum_cached", "3 teachers, sum, cached", true, false, true),
-    AGP_CACHED("agp_cached", "3 teachers, AGP, cached", true, true, true);
+    CE("ce", "CE only", false, false, false, false),
+    SUM_LIVE("sum_live", "3 teachers, sum, live", true, false, false, false),
+    AGP_LIVE("agp_live", "3 teachers, AGP, live", true, true, false, false),
+    SUM_CACHED("sum_cached", "3 teachers, sum, cached", true, false, true, false),
+    AGP_CACHED("agp_cached", "3 teachers, AGP, cached", true, true, true, false),
+    SUM_ONCE_LIVE("sum_once_live", "3 t., sum once, live *", true, false, false, true),
+    SUM_ONCE_CACHED("sum_once_cached", "3 t., sum once, cached *", true, false, true, true);
 
     final String key;
     final String label;
@@ -63,12 +65,16 @@ final class TrainerBenchmark implements AutoCloseable {
     final boolean agp;
     final boolean cached;
 
-    Config(String key, String label, boolean teachers, boolean agp, boolean cached) {
+    /** A benchmark-only loop ({@link SumOnceTrainer}): one backward of the summed losses. */
+    final boolean once;
+
+    Config(String key, String label, boolean teachers, boolean agp, boolean cached, boolean once) {
       this.key = key;
       this.label = label;
       this.teachers = teachers;
       this.agp = agp;
       this.cached = cached;
+      this.once = once;
     }
 
     static Config of(String key) {
@@ -218,6 +224,10 @@ final class TrainerBenchmark implements AutoCloseable {
    * seconds {@code fit} took (trainer construction excluded).
    */
   double epoch(InternVlModel student, Config config, TeacherTargets teachers) {
+    if (config.once) {
+      return new SumOnceTrainer(student, encoder(student.card()), teachers, accumulation)
+          .epoch(dataset);
+    }
     DistillationTrainer.Builder b =
         DistillationTrainer.builder()
             .setStudent(student)

@@ -36,6 +36,7 @@ class TrainerBenchTest {
           "ratio_agp_to_sum",
           "ratio_agp_to_ce_cached",
           "ratio_agp_to_sum_cached",
+          "ratio_agp_to_sum_once",
           "cache_build_seconds",
           "teacher_weights_mb"
         }) {
@@ -46,7 +47,16 @@ class TrainerBenchTest {
     for (String key : new String[] {"peak_mb_live_teachers", "peak_mb_cached_teachers"}) {
       assertTrue(f.get(key).isNumber() && f.get(key).asDouble() >= 0, key + " = " + f.get(key));
     }
-    for (String config : new String[] {"ce", "sum_live", "agp_live", "sum_cached", "agp_cached"}) {
+    for (String config :
+        new String[] {
+          "ce",
+          "sum_live",
+          "agp_live",
+          "sum_cached",
+          "agp_cached",
+          "sum_once_live",
+          "sum_once_cached"
+        }) {
       assertTrue(f.get("samples_per_second").get(config).asDouble() > 0, config);
     }
     // three teacher-small models of about 5.5 MB each

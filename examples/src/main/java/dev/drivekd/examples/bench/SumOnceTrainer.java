@@ -9,6 +9,7 @@ import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.engine.Scalars;
 import dev.drivekd.core.loss.NextTokenCrossEntropy;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ForwardRequest;
@@ -106,15 +107,16 @@ final class SumOnceTrainer {
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
         ModelOutput out = student.forward(batch, ForwardRequest.attentionOf(studentLayers), true);
         NDArray total =
-            crossEntropy.evaluate(out.logits(), batch.layout().labels(m)).mul(w.get(TaskKeys.CE));
+            Scalars.mul(
+                crossEntropy.evaluate(out.logits(), batch.layout().labels(m)), w.get(TaskKeys.CE));
         for (Capability c : active) {
           NDArray soft = recipe.loss(c).evaluate(out.attention(), targets.get(c), batch.layout());
-          total = total.add(soft.mul(w.get(TaskKeys.of(c))));
+          total = total.add(Scalars.mul(soft, w.get(TaskKeys.of(c))));
         }
         if (!Float.isFinite(total.getFloat())) { // one host read, as the trainer's
           throw new IllegalStateException("non-finite loss on sample " + index);
         }
-        collector.backward(total.mul(1f / accumulation));
+        collector.backward(Scalars.div(total, accumulation));
         for (int j = 0; j < parameters.size(); j++) {
           try (NDArray grad = parameters.get(j).getArray().getGradient()) {
             window.get(j).addi(grad);

@@ -1,0 +1,65 @@
+package dev.drivekd.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+/** {@code bench trainer} on a tiny configuration: every figure is there and positive. */
+class TrainerBenchTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void trainerBenchPrintsItsFiguresAsJson() throws Exception {
+    DriveKdCommandTest.Run r =
+        DriveKdCommandTest.run(
+            "bench",
+            "trainer",
+            "--samples",
+            "2",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--accumulation",
+            "1",
+            "--in-process",
+            "--json");
+    assertEquals(0, r.status(), r.err());
+    JsonNode f = JSON.readTree(r.out());
+    assertEquals(2, f.get("samples").asInt());
+    for (String key :
+        new String[] {
+          "ratio_agp_to_ce",
+          "ratio_agp_to_sum",
+          "ratio_agp_to_ce_cached",
+          "ratio_agp_to_sum_cached",
+          "ratio_agp_to_sum_once",
+          "cache_build_seconds",
+          "teacher_weights_mb"
+        }) {
+      assertTrue(f.has(key), key + " missing from " + f);
+      assertTrue(f.get(key).asDouble() > 0, key + " = " + f.get(key));
+    }
+    // in this process glibc reuses freed memory, so a peak may read 0 (undercount), never less
+    for (String key : new String[] {"peak_mb_live_teachers", "peak_mb_cached_teachers"}) {
+      assertTrue(f.get(key).isNumber() && f.get(key).asDouble() >= 0, key + " = " + f.get(key));
+    }
+    for (String config :
+        new String[] {
+          "ce",
+          "sum_live",
+          "agp_live",
+          "sum_cached",
+          "agp_cached",
+          "sum_once_live",
+          "sum_once_cached"
+        }) {
+      assertTrue(f.get("samples_per_second").get(config).asDouble() > 0, config);
+    }
+    // three teacher-small models of about 5.5 MB each
+    assertTrue(f.get("teacher_weights_mb").asDouble() > 10, f.toString());
+  }
+}

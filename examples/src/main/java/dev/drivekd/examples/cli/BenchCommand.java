@@ -1,6 +1,7 @@
 package dev.drivekd.examples.cli;
 
 import dev.drivekd.examples.bench.GradprojBench;
+import dev.drivekd.examples.bench.ModelBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +10,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks; ratios are measured side by side in one run.",
-    subcommands = {GradprojBench.class})
+    subcommands = {GradprojBench.class, ModelBench.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -43,6 +43,18 @@ public final class ModelBench implements Callable<Integer> {
   /** Largest tolerated logit difference between drivekd and the anchor. */
   static final double PARITY_TOLERANCE = 1e-3;
 
+  /**
+   * Options of the memory-measuring child: a fixed Java heap, touched at start, so that resident
+   * memory moves only with native (tensor) memory and not with the Java heap's growth.
+   */
+  static final List<String> CHILD_JVM = List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+
+  /** Measurements of each peak (median). */
+  static final int MEMORY_ROUNDS = 3;
+
+  /** Least warm-up time per preset and length, so that the JIT has compiled the Java side. */
+  static final long WARMUP_MS = 1000;
+
   @Option(
       names = "--presets",
       split = ",",
@@ -62,6 +74,14 @@ public final class ModelBench implements Callable<Integer> {
 
   @Option(names = "--warmup", defaultValue = "3", description = "Untimed warm-up steps.")
   int warmup;
+
+  @Option(
+      names = "--gap-ms",
+      defaultValue = "20",
+      description =
+          "Pause before each timed step, so that the threads of the step before have gone to"
+              + " sleep (default: ${DEFAULT-VALUE}).")
+  long gapMs;
 
   @Option(
       names = "--images",
@@ -111,6 +131,13 @@ public final class ModelBench implements Callable<Integer> {
   @Option(names = "--json", description = "Print the figures as one JSON object.")
   boolean json;
 
+  @Option(
+      names = "--trace",
+      hidden = true,
+      description =
+          "Write libtorch profiler traces of a few drivekd steps per case into this folder.")
+  Path trace;
+
   @Option(names = "--memory-only", hidden = true, description = "Child mode: peaks only.")
   boolean memoryOnly;
 
@@ -126,7 +153,10 @@ public final class ModelBench implements Callable<Integer> {
       int[] layers,
       long parameters,
       double stepMs,
+      double forwardMs,
+      double noMapsStepMs,
       double pytorchStepMs,
+      double pytorchForwardMs,
       double maxAbsLogitDiff,
       double loss,
       double pytorchLoss) {
@@ -145,8 +175,13 @@ public final class ModelBench implements Callable<Integer> {
       m.put("layers", layers);
       m.put("parameters", parameters);
       m.put("step_ms", round(stepMs));
+      m.put("forward_ms", round(forwardMs));
+      m.put("backward_ms", round(stepMs - forwardMs));
+      m.put("no_maps_step_ms", round(noMapsStepMs));
       if (anchored()) {
         m.put("pytorch_step_ms", round(pytorchStepMs));
+        m.put("pytorch_forward_ms", round(pytorchForwardMs));
+        m.put("pytorch_backward_ms", round(pytorchStepMs - pytorchForwardMs));
         m.put("ratio_to_pytorch", round(stepMs / pytorchStepMs));
         m.put("max_abs_logit_diff", maxAbsLogitDiff);
         m.put("loss", loss);
@@ -252,11 +287,25 @@ public final class ModelBench implements Callable<Integer> {
               sample.answerTokens(),
               Arrays.toString(layers),
               withAnchor ? ", interleaved with PyTorch" : ""));
+      if (trace != null) {
+        Files.createDirectories(trace);
+        for (int i = 0; i < 5; i++) {
+          bench.stepMs(layers);
+        }
+        JniUtils.startProfile(false, true, false);
+        for (int i = 0; i < 5; i++) {
+          bench.stepMs(layers);
+        }
+        JniUtils.stopProfile(
+            trace.resolve("drivekd-" + config.name() + "-l" + length + ".json").toString());
+        bench.writeAnchorFiles(trace.resolve(config.name() + "-l" + length), layers);
+      }
+      List<ModelBenchmark.Step> steps = new ArrayList<>();
+      steps.add(() -> bench.stepMs(layers));
+      steps.add(() -> bench.stepMs(new int[0]));
       if (!withAnchor) {
-        double[] ms =
-            ModelBenchmark.interleavedMedians(warmup, repeats, List.of(() -> bench.stepMs(layers)));
-        return result(
-            config, sample, layers, ms[0], Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        double[][] ms = ModelBenchmark.interleavedMedians(warmup, WARMUP_MS, repeats, gapMs, steps);
+        return result(config, sample, layers, ms, null, Double.NaN, Double.NaN, Double.NaN);
       }
       Path dir = Files.createTempDirectory("drivekd-bench-model");
       try {
@@ -279,11 +328,10 @@ public final class ModelBench implements Callable<Integer> {
               String.format(
                   "  parity: max |logit diff| %.2e, loss %.6f (drivekd) vs %.6f (PyTorch)",
                   diff, loss, info.get("loss").asDouble()));
-          double[] ms =
-              ModelBenchmark.interleavedMedians(
-                  warmup, repeats, List.of(() -> bench.stepMs(layers), anchor::stepMs));
-          return result(
-              config, sample, layers, ms[0], ms[1], diff, loss, info.get("loss").asDouble());
+          steps.add(anchor::stepMs);
+          double[][] ms =
+              ModelBenchmark.interleavedMedians(warmup, WARMUP_MS, repeats, gapMs, steps);
+          return result(config, sample, layers, ms, ms[2], diff, loss, info.get("loss").asDouble());
         }
       } finally {
         deleteRecursively(dir);
@@ -295,8 +343,8 @@ public final class ModelBench implements Callable<Integer> {
       InternVlConfig config,
       ModelBenchmark.Sample sample,
       int[] layers,
-      double stepMs,
-      double pytorchMs,
+      double[][] drivekd,
+      double[] pytorch,
       double diff,
       double loss,
       double pytorchLoss) {
@@ -308,8 +356,11 @@ public final class ModelBench implements Callable<Integer> {
         sample.answerTokens(),
         layers,
         config.parameterCount(),
-        stepMs,
-        pytorchMs,
+        drivekd[0][0],
+        drivekd[0][1],
+        drivekd[1][0],
+        pytorch == null ? Double.NaN : pytorch[0],
+        pytorch == null ? Double.NaN : pytorch[1],
         diff,
         loss,
         pytorchLoss);
@@ -333,7 +384,8 @@ public final class ModelBench implements Callable<Integer> {
     args.remove("--json");
     args.add("--memory-only");
     JsonNode peaks =
-        JSON.readTree(MeasuringProcess.run("dev.drivekd.examples.cli.DriveKdCommand", args));
+        JSON.readTree(
+            MeasuringProcess.run("dev.drivekd.examples.cli.DriveKdCommand", CHILD_JVM, args));
     Map<String, Double> out = new LinkedHashMap<>();
     peaks.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asDouble()));
     return out;
@@ -344,7 +396,7 @@ public final class ModelBench implements Callable<Integer> {
     ModelBenchmark.Sample sample =
         ModelBenchmark.Sample.synthetic(config, memoryLength, images, seed);
     try (ModelBenchmark bench = new ModelBenchmark(config, sample, device, seed)) {
-      return bench.peakMemory();
+      return bench.peakMemory(MEMORY_ROUNDS);
     }
   }
 
@@ -417,17 +469,21 @@ public final class ModelBench implements Callable<Integer> {
       String whyNoAnchor,
       JsonNode anchorInfo) {
     out.println(
-        "preset          L  images  answer  layers     drivekd ms  PyTorch ms  ratio  logit diff");
+        "preset          L  images  answer  layers   drivekd ms (fwd)  no maps ms"
+            + "  PyTorch ms (fwd)  ratio  logit diff");
     for (CaseResult r : results) {
       out.printf(
-          "%-13s %4d %7d %7d  %-9s %11.1f %11s %6s %11s%n",
+          "%-13s %4d %7d %7d  %-7s %9.1f (%5.1f) %11.1f %11s (%5s) %6s %11s%n",
           r.preset(),
           r.length(),
           r.images(),
           r.answerTokens(),
           Arrays.stream(r.layers()).mapToObj(Integer::toString).collect(Collectors.joining(",")),
           r.stepMs(),
+          r.forwardMs(),
+          r.noMapsStepMs(),
           r.anchored() ? String.format("%.1f", r.pytorchStepMs()) : "-",
+          r.anchored() ? String.format("%.1f", r.pytorchForwardMs()) : "-",
           r.anchored() ? String.format("%.2f", r.stepMs() / r.pytorchStepMs()) : "-",
           r.anchored() ? String.format("%.1e", r.maxAbsLogitDiff()) : "-");
     }

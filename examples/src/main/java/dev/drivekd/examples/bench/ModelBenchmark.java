@@ -147,28 +147,31 @@ final class ModelBenchmark implements AutoCloseable {
   }
 
   /**
-   * One timed step: forward (training), loss, backward, and closing the step's sub-manager (what a
-   * trainer pays per step). Building the batch before and zeroing the gradients after are not
-   * timed.
+   * One timed step: forward (training) with the loss, then backward and closing the step's
+   * sub-manager (what a trainer pays per step). Building the batch before and zeroing the gradients
+   * after are not timed.
    *
-   * @return milliseconds
+   * @return {@code [step ms, forward + loss ms]}
    */
-  double stepMs(int[] layers) {
+  double[] stepMs(int[] layers) {
     NDManager step = model.manager().newSubManager();
     long t0;
+    long t1;
     try {
       VlmBatch batch = sample.batch(step);
       t0 = System.nanoTime();
       try (GradientCollector collector = engine.newGradientCollector()) {
         ModelOutput out = model.forward(batch, ForwardRequest.attentionOf(layers), true);
-        collector.backward(loss(out, step));
+        NDArray loss = loss(out, step);
+        t1 = System.nanoTime();
+        collector.backward(loss);
       }
     } finally {
       step.close();
     }
     double ms = (System.nanoTime() - t0) / 1e6;
     zeroGradients();
-    return ms;
+    return new double[] {ms, (t1 - t0) / 1e6};
   }
 
   /** Cross-entropy on the answer tokens plus {@code Σ mean(map²)} over the maps of {@code out}. */
@@ -229,38 +232,80 @@ final class ModelBenchmark implements AutoCloseable {
   }
 
   /**
-   * Peak step memory with no map, the first layer's map and every layer's map, in MiB, after one
-   * warm-up step (which allocates the gradient buffers) in this process.
+   * Peak step memory with no map, the first layer's map and every layer's map, in MiB: after one
+   * warm-up step (which allocates the gradient buffers), the median of {@code rounds} measurements
+   * of each, taken in turn.
    */
-  Map<String, Double> peakMemory() {
+  Map<String, Double> peakMemory(int rounds) {
     stepMs(new int[0]);
+    int[][] requests = {new int[0], new int[] {0}, allLayers(depth())};
+    double[][] peaks = new double[requests.length][rounds];
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < requests.length; i++) {
+        peaks[i][r] = peakStepMb(requests[i]);
+      }
+    }
     Map<String, Double> out = new LinkedHashMap<>();
-    out.put("no_maps", peakStepMb(new int[0]));
-    out.put("one_layer", peakStepMb(new int[] {0}));
-    out.put("all_layers", peakStepMb(allLayers(depth())));
+    out.put("no_maps", median(peaks[0]));
+    out.put("one_layer", median(peaks[1]));
+    out.put("all_layers", median(peaks[2]));
     return out;
   }
 
-  /** Medians of steps timed in turn within each repeat, after {@code warmup} rounds. */
-  static double[] interleavedMedians(int warmup, int repeats, List<Step> steps) {
-    for (int w = 0; w < warmup; w++) {
+  /**
+   * Medians of steps timed in turn within each repeat, after {@code warmup} rounds and at least
+   * {@code minWarmupMs} of warm-up (the JIT compiles the Java side meanwhile).
+   *
+   * @return per step, the median of each figure the step reports
+   */
+  static double[][] interleavedMedians(
+      int warmup, long minWarmupMs, int repeats, long gapMs, List<Step> steps) {
+    long start = System.nanoTime();
+    for (int w = 0; w < warmup || (System.nanoTime() - start) / 1e6 < minWarmupMs; w++) {
       for (Step s : steps) {
         s.ms();
       }
     }
-    double[][] times = new double[steps.size()][repeats];
+    double[][][] times = new double[steps.size()][][];
     for (int r = 0; r < repeats; r++) {
       // alternate the order so that neither side always runs right after the other
       for (int k = 0; k < steps.size(); k++) {
         int i = r % 2 == 0 ? k : steps.size() - 1 - k;
-        times[i][r] = steps.get(i).ms();
+        pause(gapMs);
+        double[] t = steps.get(i).ms();
+        if (times[i] == null) {
+          times[i] = new double[t.length][repeats];
+        }
+        for (int f = 0; f < t.length; f++) {
+          times[i][f][r] = t[f];
+        }
       }
     }
-    double[] medians = new double[steps.size()];
+    double[][] medians = new double[steps.size()][];
     for (int i = 0; i < steps.size(); i++) {
-      medians[i] = median(times[i]);
+      medians[i] = new double[times[i].length];
+      for (int f = 0; f < times[i].length; f++) {
+        medians[i][f] = median(times[i][f]);
+      }
     }
     return medians;
+  }
+
+  /**
+   * Sleeps between timed steps: the OpenMP workers of the step before (this process's or the
+   * anchor's) spin for a while after their last parallel region, and on a machine with few cores
+   * that spinning would be charged to the next step.
+   */
+  private static void pause(long ms) {
+    if (ms <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
   }
 
   static double median(double[] values) {
@@ -270,10 +315,10 @@ final class ModelBenchmark implements AutoCloseable {
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
-  /** Something that runs one step and says how long it took. */
+  /** Something that runs one step and says how long it took: total ms first, then its parts. */
   @FunctionalInterface
   interface Step {
-    double ms();
+    double[] ms();
   }
 
   @Override

@@ -120,12 +120,17 @@ final class PyTorchAnchor implements AutoCloseable {
     return info;
   }
 
-  /** Times one PyTorch step (measured inside Python) and returns its milliseconds. */
-  double stepMs() {
+  /**
+   * Times one PyTorch step (measured inside Python).
+   *
+   * @return {@code [step ms, forward + loss ms]}
+   */
+  double[] stepMs() {
     try {
       in.write("step\n");
       in.flush();
-      return readLine("a step").get("ms").asDouble();
+      JsonNode t = readLine("a step");
+      return new double[] {t.get("ms").asDouble(), t.get("forward_ms").asDouble()};
     } catch (IOException e) {
       throw new IllegalStateException("the PyTorch anchor stopped: " + errorTail(), e);
     }

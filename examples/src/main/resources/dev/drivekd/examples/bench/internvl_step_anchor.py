@@ -7,9 +7,10 @@ CE on the answer tokens + sum over requested layers of mean(head-averaged map **
 
 Usage: python3 internvl_step_anchor.py DIR --threads N [--repeats R | --serve]
 With --serve the script prints one JSON line after its parity check and warm-up, then times one
-step for every line "step" read on stdin (answering {"ms": ...}) until "quit", so that the caller
-can interleave its own steps with these. DIR holds config.json, model.safetensors and
-batch.safetensors (input_ids, pixel_values, image_mask, labels, expected_logits, layers).
+step for every line "step" read on stdin (answering {"ms": ..., "forward_ms": ...}) until
+"quit", so that the caller can interleave its own steps with these.
+DIR holds config.json, model.safetensors and batch.safetensors (input_ids, pixel_values,
+image_mask, labels, expected_logits, layers).
 Prints JSON on stdout.
 Needs only torch and numpy (Debian's python3-torch is enough); drivekd never requires Python.
 """
@@ -228,11 +229,14 @@ def blas_library():
 
 
 def timed_step(model, batch, layers):
+    """One step's milliseconds: the whole step and its forward + loss part."""
     model.zero_grad(set_to_none=True)
     t0 = time.perf_counter()
     loss, _ = step_loss(model, batch, layers)
+    t1 = time.perf_counter()
     loss.backward()
-    return (time.perf_counter() - t0) * 1e3
+    t2 = time.perf_counter()
+    return (t2 - t0) * 1e3, (t1 - t0) * 1e3
 
 
 def main():
@@ -242,7 +246,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--serve", action="store_true",
                         help="after the parity check print one JSON line, then time one step per"
-                             " line 'step' read on stdin (printing {\"ms\": ...}) until 'quit'")
+                             " line 'step' read on stdin (printing step and forward ms) until 'quit'")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with open(f"{args.dir}/config.json") as f:
@@ -268,13 +272,14 @@ def main():
         for line in sys.stdin:
             command = line.strip()
             if command == "step":
-                print(json.dumps({"ms": timed_step(model, batch, layers)}), flush=True)
+                ms, forward_ms = timed_step(model, batch, layers)
+                print(json.dumps({"ms": ms, "forward_ms": forward_ms}), flush=True)
             elif command == "quit":
                 break
             else:
                 sys.exit(f"unknown command {command!r}")
         return
-    times = sorted(timed_step(model, batch, layers) for _ in range(args.repeats))
+    times = sorted(timed_step(model, batch, layers)[0] for _ in range(args.repeats))
     info["step_ms"] = times[len(times) // 2]
     print(json.dumps(info))
 

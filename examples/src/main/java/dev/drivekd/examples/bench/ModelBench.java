@@ -52,6 +52,9 @@ public final class ModelBench implements Callable<Integer> {
   /** Measurements of each peak (median). */
   static final int MEMORY_ROUNDS = 3;
 
+  /** Warm-up time of drivekd alone before the first case (JIT compilation). */
+  static final long JIT_WARMUP_MS = 3000;
+
   /** Least warm-up time per preset and length, so that the JIT has compiled the Java side. */
   static final long WARMUP_MS = 1000;
 
@@ -143,6 +146,8 @@ public final class ModelBench implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private boolean jitWarm;
+
   /** The figures of one preset and length. */
   record CaseResult(
       String preset,
@@ -157,6 +162,7 @@ public final class ModelBench implements Callable<Integer> {
       double noMapsStepMs,
       double pytorchStepMs,
       double pytorchForwardMs,
+      double ratio,
       double maxAbsLogitDiff,
       double loss,
       double pytorchLoss) {
@@ -182,7 +188,8 @@ public final class ModelBench implements Callable<Integer> {
         m.put("pytorch_step_ms", round(pytorchStepMs));
         m.put("pytorch_forward_ms", round(pytorchForwardMs));
         m.put("pytorch_backward_ms", round(pytorchStepMs - pytorchForwardMs));
-        m.put("ratio_to_pytorch", round(stepMs / pytorchStepMs));
+        m.put("ratio_to_pytorch", round(ratio));
+        m.put("ratio_of_medians", round(stepMs / pytorchStepMs));
         m.put("max_abs_logit_diff", maxAbsLogitDiff);
         m.put("loss", loss);
         m.put("pytorch_loss", pytorchLoss);
@@ -300,12 +307,20 @@ public final class ModelBench implements Callable<Integer> {
             trace.resolve("drivekd-" + config.name() + "-l" + length + ".json").toString());
         bench.writeAnchorFiles(trace.resolve(config.name() + "-l" + length), layers);
       }
+      if (!jitWarm) {
+        // the first case also pays for the JIT compiling the Java side: warm it up alone first
+        long start = System.nanoTime();
+        while ((System.nanoTime() - start) / 1e6 < JIT_WARMUP_MS) {
+          bench.stepMs(layers);
+        }
+        jitWarm = true;
+      }
       List<ModelBenchmark.Step> steps = new ArrayList<>();
       steps.add(() -> bench.stepMs(layers));
       steps.add(() -> bench.stepMs(new int[0]));
       if (!withAnchor) {
-        double[][] ms = ModelBenchmark.interleavedMedians(warmup, WARMUP_MS, repeats, gapMs, steps);
-        return result(config, sample, layers, ms, null, Double.NaN, Double.NaN, Double.NaN);
+        double[][][] t = ModelBenchmark.interleaved(warmup, WARMUP_MS, repeats, gapMs, steps);
+        return result(config, sample, layers, t, Double.NaN, Double.NaN, Double.NaN);
       }
       Path dir = Files.createTempDirectory("drivekd-bench-model");
       try {
@@ -329,9 +344,8 @@ public final class ModelBench implements Callable<Integer> {
                   "  parity: max |logit diff| %.2e, loss %.6f (drivekd) vs %.6f (PyTorch)",
                   diff, loss, info.get("loss").asDouble()));
           steps.add(anchor::stepMs);
-          double[][] ms =
-              ModelBenchmark.interleavedMedians(warmup, WARMUP_MS, repeats, gapMs, steps);
-          return result(config, sample, layers, ms, ms[2], diff, loss, info.get("loss").asDouble());
+          double[][][] t = ModelBenchmark.interleaved(warmup, WARMUP_MS, repeats, gapMs, steps);
+          return result(config, sample, layers, t, diff, loss, info.get("loss").asDouble());
         }
       } finally {
         deleteRecursively(dir);
@@ -339,15 +353,22 @@ public final class ModelBench implements Callable<Integer> {
     }
   }
 
+  /**
+   * The figures of one case from its timings {@code [step][figure][repeat]}: step 0 is drivekd with
+   * maps, 1 drivekd without maps, 2 (when present) PyTorch.
+   */
   private static CaseResult result(
       InternVlConfig config,
       ModelBenchmark.Sample sample,
       int[] layers,
-      double[][] drivekd,
-      double[] pytorch,
+      double[][][] times,
       double diff,
       double loss,
       double pytorchLoss) {
+    double[] drivekd = ModelBenchmark.medians(times[0]);
+    double[] noMaps = ModelBenchmark.medians(times[1]);
+    boolean anchored = times.length > 2;
+    double[] pytorch = anchored ? ModelBenchmark.medians(times[2]) : null;
     return new CaseResult(
         config.name(),
         sample.length(),
@@ -356,11 +377,12 @@ public final class ModelBench implements Callable<Integer> {
         sample.answerTokens(),
         layers,
         config.parameterCount(),
-        drivekd[0][0],
-        drivekd[0][1],
-        drivekd[1][0],
-        pytorch == null ? Double.NaN : pytorch[0],
-        pytorch == null ? Double.NaN : pytorch[1],
+        drivekd[0],
+        drivekd[1],
+        noMaps[0],
+        anchored ? pytorch[0] : Double.NaN,
+        anchored ? pytorch[1] : Double.NaN,
+        anchored ? ModelBenchmark.pairedRatio(times[0][0], times[2][0]) : Double.NaN,
         diff,
         loss,
         pytorchLoss);
@@ -439,10 +461,10 @@ public final class ModelBench implements Callable<Integer> {
       m.put("step_ms_" + tag, round(r.stepMs()));
       if (r.anchored()) {
         m.put("pytorch_step_ms_" + tag, round(r.pytorchStepMs()));
-        m.put("ratio_to_pytorch_" + tag, round(r.stepMs() / r.pytorchStepMs()));
+        m.put("ratio_to_pytorch_" + tag, round(r.ratio()));
         maxDiff = Math.max(maxDiff, r.maxAbsLogitDiff());
         if (r.preset().equals("student-tiny")) {
-          m.put("ratio_to_pytorch_l" + r.length(), round(r.stepMs() / r.pytorchStepMs()));
+          m.put("ratio_to_pytorch_l" + r.length(), round(r.ratio()));
         }
       }
     }
@@ -484,7 +506,7 @@ public final class ModelBench implements Callable<Integer> {
           r.noMapsStepMs(),
           r.anchored() ? String.format("%.1f", r.pytorchStepMs()) : "-",
           r.anchored() ? String.format("%.1f", r.pytorchForwardMs()) : "-",
-          r.anchored() ? String.format("%.2f", r.stepMs() / r.pytorchStepMs()) : "-",
+          r.anchored() ? String.format("%.2f", r.ratio()) : "-",
           r.anchored() ? String.format("%.1e", r.maxAbsLogitDiff()) : "-");
     }
     out.printf("libtorch intra-op threads: %d%n", libtorchThreads);

@@ -253,12 +253,13 @@ final class ModelBenchmark implements AutoCloseable {
   }
 
   /**
-   * Medians of steps timed in turn within each repeat, after {@code warmup} rounds and at least
-   * {@code minWarmupMs} of warm-up (the JIT compiles the Java side meanwhile).
+   * Steps timed in turn within each repeat, after {@code warmup} rounds and at least {@code
+   * minWarmupMs} of warm-up (the JIT compiles the Java side meanwhile), with a pause of {@code
+   * gapMs} before each timed step.
    *
-   * @return per step, the median of each figure the step reports
+   * @return {@code [step][figure][repeat]}: every figure each step reported in every repeat
    */
-  static double[][] interleavedMedians(
+  static double[][][] interleaved(
       int warmup, long minWarmupMs, int repeats, long gapMs, List<Step> steps) {
     long start = System.nanoTime();
     for (int w = 0; w < warmup || (System.nanoTime() - start) / 1e6 < minWarmupMs; w++) {
@@ -281,14 +282,28 @@ final class ModelBenchmark implements AutoCloseable {
         }
       }
     }
-    double[][] medians = new double[steps.size()][];
-    for (int i = 0; i < steps.size(); i++) {
-      medians[i] = new double[times[i].length];
-      for (int f = 0; f < times[i].length; f++) {
-        medians[i][f] = median(times[i][f]);
-      }
+    return times;
+  }
+
+  /** The median of each figure of one step's {@code [figure][repeat]} times. */
+  static double[] medians(double[][] times) {
+    double[] out = new double[times.length];
+    for (int f = 0; f < times.length; f++) {
+      out[f] = median(times[f]);
     }
-    return medians;
+    return out;
+  }
+
+  /**
+   * The median over repeats of {@code a[r] / b[r]}: each ratio pairs two steps timed next to each
+   * other, so that a burst of load on the shared machine moves both or shows as an outlier.
+   */
+  static double pairedRatio(double[] a, double[] b) {
+    double[] ratios = new double[a.length];
+    for (int r = 0; r < a.length; r++) {
+      ratios[r] = a[r] / b[r];
+    }
+    return median(ratios);
   }
 
   /**

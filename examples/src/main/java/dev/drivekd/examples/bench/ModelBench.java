@@ -52,12 +52,6 @@ public final class ModelBench implements Callable<Integer> {
   /** Measurements of each peak (median). */
   static final int MEMORY_ROUNDS = 3;
 
-  /** Warm-up time of drivekd alone before the first case (JIT compilation). */
-  static final long JIT_WARMUP_MS = 3000;
-
-  /** Least warm-up time per preset and length, so that the JIT has compiled the Java side. */
-  static final long WARMUP_MS = 1000;
-
   @Option(
       names = "--presets",
       split = ",",
@@ -75,8 +69,17 @@ public final class ModelBench implements Callable<Integer> {
   @Option(names = "--repeats", defaultValue = "7", description = "Timed repeats (median).")
   int repeats;
 
-  @Option(names = "--warmup", defaultValue = "3", description = "Untimed warm-up steps.")
+  @Option(names = "--warmup", defaultValue = "3", description = "Untimed warm-up rounds.")
   int warmup;
+
+  @Option(
+      names = "--warmup-ms",
+      defaultValue = "1000",
+      description =
+          "Least warm-up time per preset and length; the first case also warms drivekd up alone"
+              + " for three times as long, while the JIT compiles the Java side"
+              + " (default: ${DEFAULT-VALUE}).")
+  long warmupMs;
 
   @Option(
       names = "--gap-ms",
@@ -209,6 +212,17 @@ public final class ModelBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // unknown presets and impossible lengths fail before anything is measured
+    for (String preset : presets) {
+      for (int length : lengths) {
+        ModelBenchmark.Sample.synthetic(InternVlConfig.preset(preset), length, images, seed);
+      }
+    }
+    ModelBenchmark.Sample.synthetic(
+        InternVlConfig.preset(memoryPreset), memoryLength, images, seed);
+    if (repeats < 1) {
+      throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
+    }
     Device device = ComputeDevice.select();
     String threadSource = applyThreads();
     if (memoryOnly) {
@@ -310,7 +324,7 @@ public final class ModelBench implements Callable<Integer> {
       if (!jitWarm) {
         // the first case also pays for the JIT compiling the Java side: warm it up alone first
         long start = System.nanoTime();
-        while ((System.nanoTime() - start) / 1e6 < JIT_WARMUP_MS) {
+        while ((System.nanoTime() - start) / 1e6 < 3 * warmupMs) {
           bench.stepMs(layers);
         }
         jitWarm = true;
@@ -319,7 +333,7 @@ public final class ModelBench implements Callable<Integer> {
       steps.add(() -> bench.stepMs(layers));
       steps.add(() -> bench.stepMs(new int[0]));
       if (!withAnchor) {
-        double[][][] t = ModelBenchmark.interleaved(warmup, WARMUP_MS, repeats, gapMs, steps);
+        double[][][] t = ModelBenchmark.interleaved(warmup, warmupMs, repeats, gapMs, steps);
         return result(config, sample, layers, t, Double.NaN, Double.NaN, Double.NaN);
       }
       Path dir = Files.createTempDirectory("drivekd-bench-model");
@@ -344,7 +358,7 @@ public final class ModelBench implements Callable<Integer> {
                   "  parity: max |logit diff| %.2e, loss %.6f (drivekd) vs %.6f (PyTorch)",
                   diff, loss, info.get("loss").asDouble()));
           steps.add(anchor::stepMs);
-          double[][][] t = ModelBenchmark.interleaved(warmup, WARMUP_MS, repeats, gapMs, steps);
+          double[][][] t = ModelBenchmark.interleaved(warmup, warmupMs, repeats, gapMs, steps);
           return result(config, sample, layers, t, diff, loss, info.get("loss").asDouble());
         }
       } finally {

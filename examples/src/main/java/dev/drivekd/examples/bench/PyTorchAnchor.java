@@ -13,6 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,11 +48,19 @@ final class PyTorchAnchor implements AutoCloseable {
     this.info = readLine("the parity check");
   }
 
+  /** Probe results per Python path; {@code ""} means usable. */
+  private static final Map<String, String> PROBED = new ConcurrentHashMap<>();
+
   /**
    * Why {@code python} cannot run the anchor, or {@code null} when it can (the file is executable
-   * and {@code import torch, numpy} works there).
+   * and {@code import torch, numpy} works there). Asked once per path and process.
    */
   static String unavailable(String python) {
+    String why = PROBED.computeIfAbsent(python, p -> Objects.requireNonNullElse(probe(p), ""));
+    return why.isEmpty() ? null : why;
+  }
+
+  private static String probe(String python) {
     Path path = Path.of(python);
     if (!Files.isRegularFile(path) || !Files.isExecutable(path)) {
       return python + " does not exist or is not executable";

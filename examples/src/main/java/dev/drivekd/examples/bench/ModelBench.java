@@ -163,6 +163,7 @@ public final class ModelBench implements Callable<Integer> {
       double stepMs,
       double forwardMs,
       double noMapsStepMs,
+      double mapsCost,
       double pytorchStepMs,
       double pytorchForwardMs,
       double ratio,
@@ -187,6 +188,7 @@ public final class ModelBench implements Callable<Integer> {
       m.put("forward_ms", round(forwardMs));
       m.put("backward_ms", round(stepMs - forwardMs));
       m.put("no_maps_step_ms", round(noMapsStepMs));
+      m.put("maps_to_no_maps", round(mapsCost));
       if (anchored()) {
         m.put("pytorch_step_ms", round(pytorchStepMs));
         m.put("pytorch_forward_ms", round(pytorchForwardMs));
@@ -329,12 +331,17 @@ public final class ModelBench implements Callable<Integer> {
         }
         jitWarm = true;
       }
-      List<ModelBenchmark.Step> steps = new ArrayList<>();
-      steps.add(() -> bench.stepMs(layers));
-      steps.add(() -> bench.stepMs(new int[0]));
+      // drivekd with and without maps, side by side; then (below) drivekd and PyTorch. Two steps
+      // per phase, in ABBA order, so that each follows itself and the other equally often.
+      double[][][] own =
+          ModelBenchmark.interleaved(
+              warmup,
+              warmupMs,
+              repeats,
+              gapMs,
+              List.of(() -> bench.stepMs(layers), () -> bench.stepMs(new int[0])));
       if (!withAnchor) {
-        double[][][] t = ModelBenchmark.interleaved(warmup, warmupMs, repeats, gapMs, steps);
-        return result(config, sample, layers, t, Double.NaN, Double.NaN, Double.NaN);
+        return result(config, sample, layers, own, null, Double.NaN, Double.NaN, Double.NaN);
       }
       Path dir = Files.createTempDirectory("drivekd-bench-model");
       try {
@@ -357,9 +364,14 @@ public final class ModelBench implements Callable<Integer> {
               String.format(
                   "  parity: max |logit diff| %.2e, loss %.6f (drivekd) vs %.6f (PyTorch)",
                   diff, loss, info.get("loss").asDouble()));
-          steps.add(anchor::stepMs);
-          double[][][] t = ModelBenchmark.interleaved(warmup, warmupMs, repeats, gapMs, steps);
-          return result(config, sample, layers, t, diff, loss, info.get("loss").asDouble());
+          double[][][] pair =
+              ModelBenchmark.interleaved(
+                  warmup,
+                  warmupMs,
+                  repeats,
+                  gapMs,
+                  List.of(() -> bench.stepMs(layers), anchor::stepMs));
+          return result(config, sample, layers, own, pair, diff, loss, info.get("loss").asDouble());
         }
       } finally {
         deleteRecursively(dir);
@@ -368,21 +380,23 @@ public final class ModelBench implements Callable<Integer> {
   }
 
   /**
-   * The figures of one case from its timings {@code [step][figure][repeat]}: step 0 is drivekd with
-   * maps, 1 drivekd without maps, 2 (when present) PyTorch.
+   * The figures of one case from its timings {@code [step][figure][repeat]}: {@code own} holds
+   * drivekd with maps (0) and without (1), {@code pair} (null without the anchor) drivekd with maps
+   * (0) and PyTorch (1).
    */
   private static CaseResult result(
       InternVlConfig config,
       ModelBenchmark.Sample sample,
       int[] layers,
-      double[][][] times,
+      double[][][] own,
+      double[][][] pair,
       double diff,
       double loss,
       double pytorchLoss) {
-    double[] drivekd = ModelBenchmark.medians(times[0]);
-    double[] noMaps = ModelBenchmark.medians(times[1]);
-    boolean anchored = times.length > 2;
-    double[] pytorch = anchored ? ModelBenchmark.medians(times[2]) : null;
+    boolean anchored = pair != null;
+    double[] drivekd = ModelBenchmark.medians(anchored ? pair[0] : own[0]);
+    double[] noMaps = ModelBenchmark.medians(own[1]);
+    double[] pytorch = anchored ? ModelBenchmark.medians(pair[1]) : null;
     return new CaseResult(
         config.name(),
         sample.length(),
@@ -394,9 +408,10 @@ public final class ModelBench implements Callable<Integer> {
         drivekd[0],
         drivekd[1],
         noMaps[0],
+        ModelBenchmark.pairedRatio(own[0][0], own[1][0]),
         anchored ? pytorch[0] : Double.NaN,
         anchored ? pytorch[1] : Double.NaN,
-        anchored ? ModelBenchmark.pairedRatio(times[0][0], times[2][0]) : Double.NaN,
+        anchored ? ModelBenchmark.pairedRatio(pair[0][0], pair[1][0]) : Double.NaN,
         diff,
         loss,
         pytorchLoss);

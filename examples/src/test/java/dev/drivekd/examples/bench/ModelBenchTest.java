@@ -78,6 +78,7 @@ class ModelBenchTest {
     assertTrue(c.get("forward_ms").asDouble() > 0);
     assertTrue(c.get("backward_ms").asDouble() > 0);
     assertTrue(c.get("no_maps_step_ms").asDouble() > 0);
+    assertTrue(c.get("maps_to_no_maps").asDouble() > 0);
   }
 
   @Test

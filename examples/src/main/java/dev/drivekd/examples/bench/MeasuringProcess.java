@@ -27,6 +27,14 @@ final class MeasuringProcess {
    * options, standard error inherited; returns what it printed on standard output.
    */
   static String run(String mainClass, List<String> args) throws Exception {
+    return run(mainClass, List.of(), args);
+  }
+
+  /**
+   * As {@link #run(String, List)}, with {@code jvmOptions} after this JVM's own options (so they
+   * take precedence).
+   */
+  static String run(String mainClass, List<String> jvmOptions, List<String> args) throws Exception {
     String java =
         ProcessHandle.current()
             .info()
@@ -35,6 +43,7 @@ final class MeasuringProcess {
     List<String> command = new ArrayList<>();
     command.add(java);
     command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(mainClass);

@@ -1,6 +1,7 @@
 package dev.drivekd.examples.cli;
 
 import dev.drivekd.examples.bench.GradprojBench;
+import dev.drivekd.examples.bench.ModelBench;
 import dev.drivekd.examples.bench.TrainerBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks; ratios are measured side by side in one run.",
-    subcommands = {GradprojBench.class, TrainerBench.class})
+    subcommands = {GradprojBench.class, ModelBench.class, TrainerBench.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

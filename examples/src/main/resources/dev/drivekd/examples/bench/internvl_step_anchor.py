@@ -5,9 +5,13 @@ Rebuilds a native drivekd InternVL-shaped model in plain PyTorch from the files 
 times the same training step: forward with the requested layers' attention maps, loss = next-token
 CE on the answer tokens + sum over requested layers of mean(head-averaged map ** 2), backward.
 
-Usage: python3 internvl_step_anchor.py DIR --threads N --repeats R
+Usage: python3 internvl_step_anchor.py DIR --threads N [--repeats R | --serve]
+With --serve the script prints one JSON line after its parity check and warm-up, then times one
+step for every line "step" read on stdin (answering {"ms": ..., "forward_ms": ...}) until
+"quit", so that the caller can interleave its own steps with these.
 DIR holds config.json, model.safetensors and batch.safetensors (input_ids, pixel_values,
-image_mask, labels, expected_logits, layers). Prints one JSON object on stdout.
+image_mask, labels, expected_logits, layers).
+Prints JSON on stdout.
 Needs only torch and numpy (Debian's python3-torch is enough); drivekd never requires Python.
 """
 import argparse
@@ -214,11 +218,35 @@ def step_loss(model, batch, layers):
     return ce + sum(mp.pow(2).mean() for mp in maps.values()), logits
 
 
+def blas_library():
+    """The BLAS shared library this process loaded (Debian: the libblas.so.3 alternative)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return None
+    return ", ".join(sorted(paths)) or None
+
+
+def timed_step(model, batch, layers):
+    """One step's milliseconds: the whole step and its forward + loss part."""
+    model.zero_grad(set_to_none=True)
+    t0 = time.perf_counter()
+    loss, _ = step_loss(model, batch, layers)
+    t1 = time.perf_counter()
+    loss.backward()
+    t2 = time.perf_counter()
+    return (t2 - t0) * 1e3, (t1 - t0) * 1e3
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--serve", action="store_true",
+                        help="after the parity check print one JSON line, then time one step per"
+                             " line 'step' read on stdin (printing step and forward ms) until 'quit'")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with open(f"{args.dir}/config.json") as f:
@@ -234,18 +262,26 @@ def main():
     model.train()
     loss, logits = step_loss(model, batch, layers)
     diff = (logits.detach() - batch["expected_logits"]).abs().max().item()
+    first_loss = loss.item()
     loss.backward()
-    times = []
-    for _ in range(args.repeats):
-        model.zero_grad(set_to_none=True)
-        t0 = time.perf_counter()
-        loss, _ = step_loss(model, batch, layers)
-        loss.backward()
-        times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "step_ms": times[len(times) // 2], "max_abs_logit_diff": diff,
-                      "loss": loss.item()}))
+    info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(),
+            "max_abs_logit_diff": diff, "loss": first_loss}
+    if args.serve:
+        timed_step(model, batch, layers)  # warm-up
+        print(json.dumps(info), flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "step":
+                ms, forward_ms = timed_step(model, batch, layers)
+                print(json.dumps({"ms": ms, "forward_ms": forward_ms}), flush=True)
+            elif command == "quit":
+                break
+            else:
+                sys.exit(f"unknown command {command!r}")
+        return
+    times = sorted(timed_step(model, batch, layers)[0] for _ in range(args.repeats))
+    info["step_ms"] = times[len(times) // 2]
+    print(json.dumps(info))
 
 
 if __name__ == "__main__":

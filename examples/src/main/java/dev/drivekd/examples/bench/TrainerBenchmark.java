@@ -7,6 +7,7 @@ import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.data.SyntheticDrivingData;
 import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ModelCard;
@@ -22,22 +23,15 @@ import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.teachers.cache.CachedTeacherTargets;
 import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
 import dev.drivekd.teachers.panel.TeacherPanel;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.function.Consumer;
-import javax.imageio.ImageIO;
 
 /**
  * Times whole training epochs of the tiny native student ({@code student-tiny}) on a small
@@ -134,36 +128,13 @@ final class TrainerBenchmark implements AutoCloseable {
    * each, capabilities in turn) into {@code dir}.
    */
   static void writeDataset(Path dir, int samples) {
-    try {
-      Files.createDirectories(dir);
-      StringBuilder json = new StringBuilder("[");
-      Random random = new Random(7);
-      for (int i = 0; i < samples; i++) {
-        // perception, reasoning, planning in turn, so that every capability is present
-        String[] t = TEMPLATES[(i % 3) * 4 + (i / 3) % 4];
-        BufferedImage image = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 32; y++) {
-          for (int x = 0; x < 32; x++) {
-            image.setRGB(x, y, random.nextInt(1 << 24));
-          }
-        }
-        ImageIO.write(image, "png", dir.resolve("cam" + i + ".png").toFile());
-        json.append(i == 0 ? "" : ",")
-            .append("{\"messages\":[{\"role\":\"user\",\"content\":\"<image>")
-            .append(t[1])
-            .append("\"},{\"role\":\"assistant\",\"content\":\"")
-            .append(t[2])
-            .append("\"}],\"images\":[\"cam")
-            .append(i)
-            .append(".png\"],\"question_type\":\"")
-            .append(t[0])
-            .append("\"}");
-      }
-      json.append("]");
-      Files.writeString(dataFile(dir), json, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    List<SyntheticDrivingData.Record> records = new ArrayList<>();
+    for (int i = 0; i < samples; i++) {
+      // perception, reasoning, planning in turn, so that every capability is present
+      String[] t = TEMPLATES[(i % 3) * 4 + (i / 3) % 4];
+      records.add(new SyntheticDrivingData.Record(t[0], t[1], t[2]));
     }
+    SyntheticDrivingData.write(dir, records, 32, 7);
   }
 
   /** A fresh native model of {@code preset}, closed with this benchmark. */

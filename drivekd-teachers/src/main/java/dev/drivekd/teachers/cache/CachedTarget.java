@@ -35,6 +35,6 @@ public record CachedTarget(TargetKey key, TargetKind kind, int rows, int cols, f
 
   /** The matrix as a {@code [rows, cols]} float32 array in {@code manager}. */
   public NDArray toNDArray(NDManager manager) {
-    return HostData.owned(manager.create(values, new Shape(rows, cols)));
+    return HostData.floats(manager, values, new Shape(rows, cols));
   }
 }

@@ -155,7 +155,7 @@ public final class TextVisionBlock {
         }
       }
     }
-    return HostData.owned(manager.create(maps, new Shape(batch, n, n)));
+    return HostData.floats(manager, maps, new Shape(batch, n, n));
   }
 
   private static int[] range(int n) {

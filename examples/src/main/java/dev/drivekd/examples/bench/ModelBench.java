@@ -66,10 +66,16 @@ public final class ModelBench implements Callable<Integer> {
       description = "Sequence lengths L (default: ${DEFAULT-VALUE}).")
   List<Integer> lengths;
 
-  @Option(names = "--repeats", defaultValue = "7", description = "Timed repeats (median).")
+  @Option(
+      names = "--repeats",
+      defaultValue = "7",
+      description = "Timed repeats (median; default: ${DEFAULT-VALUE}).")
   int repeats;
 
-  @Option(names = "--warmup", defaultValue = "3", description = "Untimed warm-up rounds.")
+  @Option(
+      names = "--warmup",
+      defaultValue = "3",
+      description = "Untimed warm-up rounds (default: ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(
@@ -92,10 +98,13 @@ public final class ModelBench implements Callable<Integer> {
   @Option(
       names = "--images",
       defaultValue = "2",
-      description = "Images per sample (fewer when L is too short).")
+      description = "Images per sample, fewer when L is too short (default: ${DEFAULT-VALUE}).")
   int images;
 
-  @Option(names = "--seed", defaultValue = "7", description = "Seed of the models and samples.")
+  @Option(
+      names = "--seed",
+      defaultValue = "7",
+      description = "Seed of the models and samples (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(

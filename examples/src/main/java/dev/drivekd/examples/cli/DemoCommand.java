@@ -20,7 +20,8 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() {
     var out = spec.commandLine().getOut();
     out.println(
-        "drivekd demo: the distillation demo is not available yet (it arrives with the trainer)."
+        "drivekd demo: the distillation demo is not available yet (the trainer exists; the demo that"
+            + " runs it on the embedded data is the next step)."
             + " Nothing was trained.");
     out.flush();
     return 0;

@@ -137,24 +137,16 @@ final class DistillationStep {
     float[][] mix = mixPerSample(samples, activePerSample, active);
 
     TaskGradients g = pool.forTasks(tasks);
-    float[] perSample;
+    Map<String, Float> lossValues;
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       ModelOutput out = student.forward(batch, ForwardRequest.attentionOf(studentLayers), true);
       List<NDArray> values = new ArrayList<>(); // [B] per task
-      if (size == 1) {
-        values.add(crossEntropy.evaluate(out.logits(), batch.layout().labels(step)).reshape(1));
-        for (Capability c : active) {
-          values.add(
-              recipe.loss(c).evaluate(out.attention(), targets.get(c), batch.layout()).reshape(1));
-        }
-      } else {
-        values.add(crossEntropy.perSample(out.logits(), batch.layout().labels(step)));
-        for (Capability c : active) {
-          values.add(recipe.loss(c).perSample(out.attention(), targets.get(c), batch.layout()));
-        }
+      values.add(crossEntropy.perSample(out.logits(), batch.layout().labels(step)));
+      for (Capability c : active) {
+        values.add(recipe.loss(c).perSample(out.attention(), targets.get(c), batch.layout()));
       }
-      perSample = NDArrays.stack(new NDList(values)).toFloatArray(); // [K, B], one host read
-      Map<String, Float> lossValues = rawLosses(tasks, perSample, mix, size);
+      float[] perSample = NDArrays.stack(new NDList(values)).toFloatArray(); // [K, B], one read
+      lossValues = rawLosses(tasks, perSample, mix, size);
       if (!allFinite(perSample, mix, size)) {
         return skipped(lossValues, "non-finite loss " + lossValues);
       }
@@ -184,7 +176,6 @@ final class DistillationStep {
       taskWeights.put(task, weights.get(task));
       g.weight(task, weights.get(task));
     }
-    Map<String, Float> lossValues = rawLosses(tasks, perSample, mix, size);
     double[] n = g.norms();
     Map<String, Double> norms = new LinkedHashMap<>();
     for (int k = 0; k < tasks.size(); k++) {

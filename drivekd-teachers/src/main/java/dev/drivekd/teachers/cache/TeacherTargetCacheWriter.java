@@ -304,20 +304,13 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
 
     /** Samples per chunk (64). */
     public Builder optSamplesPerChunk(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("samplesPerChunk must be >= 1, got " + n);
-      }
-      this.samplesPerChunk = n;
+      this.samplesPerChunk = checkSamplesPerChunk(n);
       return this;
     }
 
     /** The largest chunk file in bytes (1 GiB; at most 2 GiB - 1, a reader maps whole chunks). */
     public Builder optMaxChunkBytes(long bytes) {
-      if (bytes < 1024 || bytes > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(
-            "maxChunkBytes must be in [1024, " + Integer.MAX_VALUE + "], got " + bytes);
-      }
-      this.maxChunkBytes = bytes;
+      this.maxChunkBytes = checkMaxChunkBytes(bytes);
       return this;
     }
 
@@ -338,5 +331,22 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
         throw new TeacherCacheException(directory, null, "cannot create the cache folder", e);
       }
     }
+  }
+
+  /** Checks a samples-per-chunk option (at least 1). */
+  static int checkSamplesPerChunk(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("samplesPerChunk must be >= 1, got " + n);
+    }
+    return n;
+  }
+
+  /** Checks a chunk size option: a reader maps whole chunks, so at most 2 GiB - 1. */
+  static long checkMaxChunkBytes(long bytes) {
+    if (bytes < 1024 || bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "maxChunkBytes must be in [1024, " + Integer.MAX_VALUE + "], got " + bytes);
+    }
+    return bytes;
   }
 }

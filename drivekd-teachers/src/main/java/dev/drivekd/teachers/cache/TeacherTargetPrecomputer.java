@@ -390,20 +390,13 @@ public final class TeacherTargetPrecomputer {
 
     /** Samples per chunk file (64). */
     public Builder optSamplesPerChunk(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("samplesPerChunk must be >= 1, got " + n);
-      }
-      this.samplesPerChunk = n;
+      this.samplesPerChunk = TeacherTargetCacheWriter.checkSamplesPerChunk(n);
       return this;
     }
 
     /** The largest chunk file in bytes (1 GiB). */
     public Builder optMaxChunkBytes(long bytes) {
-      if (bytes < 1024 || bytes > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(
-            "maxChunkBytes must be in [1024, " + Integer.MAX_VALUE + "], got " + bytes);
-      }
-      this.maxChunkBytes = bytes;
+      this.maxChunkBytes = TeacherTargetCacheWriter.checkMaxChunkBytes(bytes);
       return this;
     }
 

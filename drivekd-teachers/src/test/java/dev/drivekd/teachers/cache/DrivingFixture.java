@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.nn.Parameter;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
+import dev.drivekd.core.data.SyntheticDrivingData;
 import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ForwardRequest;
@@ -14,18 +15,11 @@ import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.WordTokenizer;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import javax.imageio.ImageIO;
 
 /**
  * A six-sample driving dataset with one camera image each, its word tokenizer and tiny native
@@ -52,36 +46,13 @@ final class DrivingFixture {
 
   /** The fixture's images with other questions and answers (another dataset file). */
   DrivingFixture(Path dir, String[][] samples) {
-    try {
-      StringBuilder json = new StringBuilder("[");
-      Random random = new Random(7);
-      for (int i = 0; i < samples.length; i++) {
-        BufferedImage image = new BufferedImage(24, 24, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 24; y++) {
-          for (int x = 0; x < 24; x++) {
-            image.setRGB(x, y, random.nextInt(1 << 24));
-          }
-        }
-        ImageIO.write(image, "png", dir.resolve("cam" + i + ".png").toFile());
-        json.append(i == 0 ? "" : ",")
-            .append("{\"messages\":[{\"role\":\"user\",\"content\":\"<image>")
-            .append(samples[i][1])
-            .append("\"},{\"role\":\"assistant\",\"content\":\"")
-            .append(samples[i][2])
-            .append("\"}],\"images\":[\"cam")
-            .append(i)
-            .append(".png\"],\"question_type\":\"")
-            .append(samples[i][0])
-            .append("\"}");
-      }
-      json.append("]");
-      Path file = dir.resolve("data.json");
-      Files.writeString(file, json, StandardCharsets.UTF_8);
-      dataset = DrivingDatasetReader.builder().optDataRoot(dir).build().read(file);
-      tokenizer = WordTokenizer.builder().addDataset(dataset).build();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    List<SyntheticDrivingData.Record> records = new ArrayList<>();
+    for (String[] sample : samples) {
+      records.add(new SyntheticDrivingData.Record(sample[0], sample[1], sample[2]));
     }
+    Path file = SyntheticDrivingData.write(dir, records, 24, 7);
+    dataset = DrivingDatasetReader.builder().optDataRoot(dir).build().read(file);
+    tokenizer = WordTokenizer.builder().addDataset(dataset).build();
   }
 
   InternVlModel model(String preset, long seed) {

@@ -150,12 +150,12 @@ final class DistillationStep {
       if (!allFinite(perSample, mix, size)) {
         return skipped(lossValues, "non-finite loss " + lossValues);
       }
-      // every task loss exists before the first backward: ops added to a retained graph after a
-      // backward gave non-finite gradients at random in this engine (measured; see training.md)
+      // every task loss exists before the first backward; constants the graph saves are
+      // libtorch-owned (Scalars): a Java-buffer constant is freed by GC between the backwards
       List<NDArray> taskLosses = new ArrayList<>();
       for (int k = 0; k < tasks.size(); k++) {
-        taskLosses.add(
-            taskLoss(values.get(k), k == 0 ? null : mix[k - 1], size, step).mul((float) lossScale));
+        NDArray loss = taskLoss(values.get(k), k == 0 ? null : mix[k - 1], size, step);
+        taskLosses.add(Scalars.mul(loss, lossScale));
       }
       for (int k = 0; k < tasks.size(); k++) {
         GradientWriter.zero(parameters);

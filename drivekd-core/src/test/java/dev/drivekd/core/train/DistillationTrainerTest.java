@@ -1,5 +1,6 @@
 package dev.drivekd.core.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -39,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -205,9 +207,7 @@ class DistillationTrainerTest {
         TrainingSummary run = t.fit(fixture.dataset);
         assertEquals(72, run.microSteps());
         assertEquals(36, run.optimizerSteps());
-        // a rare non-finite gradient (about 1 in several hundred steps on this machine, cause
-        // still open, see docs/training.md) is skipped by the guard; more than one is a defect
-        assertTrue(run.skippedUpdates() <= 1, "skipped " + run.skippedUpdates());
+        assertEquals(0, run.skippedUpdates());
       }
       assertEquals(12, epochMeans.size());
       assertEquals(36, steps.size());
@@ -216,22 +216,27 @@ class DistillationTrainerTest {
       assertEquals(6, steps.get(0).projection().stage1Tests());
       assertEquals(12, steps.get(0).projection().stage2Tests());
       assertEquals(arrays.get(1), arrays.get(11), "model arrays flat from epoch 2 on: " + arrays);
-      // CE falls fast; the attention losses are ~1e-3 and move slowly, and single losses have
-      // gone either way between runs (libtorch on 2 shared cores is not bit-reproducible run to
-      // run here, see docs/training.md), so their sum is what must fall
+      // CE, perception and planning each fall; the reasoning map loss shares student layer 0
+      // with perception against another target (a group mean), so only the soft total is
+      // asserted to fall with it
       Map<String, Double> first = epochMeans.get(1);
       Map<String, Double> last = epochMeans.get(11);
       double softBefore = 0;
       double softAfter = 0;
       for (String key : TaskKeys.ALL) {
+        double before = first.get(key);
+        double after = last.get(key);
         if (!key.equals(TaskKeys.CE)) {
-          softBefore += first.get(key);
-          softAfter += last.get(key);
+          softBefore += before;
+          softAfter += after;
+        }
+        if (!key.equals("r:intermediate")) {
+          assertTrue(after < before, key + " did not fall: " + before + " -> " + after);
         }
       }
       assertTrue(
           last.get(TaskKeys.CE) < 0.7 * first.get(TaskKeys.CE), "CE " + first + " -> " + last);
-      assertTrue(softAfter < softBefore, "soft losses " + first + " -> " + last);
+      assertTrue(softAfter < 0.97 * softBefore, softBefore + " -> " + softAfter);
     }
   }
 
@@ -270,20 +275,9 @@ class DistillationTrainerTest {
       assertEquals(9, rest.optimizerSteps());
       assertEquals(4 + 6, rest.microSteps(), "the rest of epoch 1, then epoch 2");
       List<float[]> resumed = weights(student);
-      // Usually bit-identical; separate runs on this machine are not always bit-reproducible
-      // (docs/training.md), so last-bit drift is allowed. A lost optimizer, weighting, schedule or
-      // data-order state moves the weights by far more (CheckpointStoreTest checks the restore
-      // itself bit for bit).
+      // bit for bit: a lost optimizer, weighting, schedule or data-order state would move them
       for (int i = 0; i < resumed.size(); i++) {
-        float[] a = uninterrupted.get(i);
-        float[] b = resumed.get(i);
-        float scale = 1e-6f;
-        for (float v : a) {
-          scale = Math.max(scale, Math.abs(v));
-        }
-        for (int j = 0; j < a.length; j++) {
-          assertEquals(a[j], b[j], 1e-4f * scale, "parameter " + i + "[" + j + "]");
-        }
+        assertArrayEquals(uninterrupted.get(i), resumed.get(i), "parameter " + i);
       }
     }
   }
@@ -380,6 +374,61 @@ class DistillationTrainerTest {
       // optimizer moments appear with the first step; from then on the count must not move
       assertEquals(50, counts.size());
       assertEquals(counts.get(1), counts.get(49), "managed arrays per epoch: " + counts);
+    }
+  }
+
+  /**
+   * Every constant or host-made array an autograd graph saves must be owned by libtorch: one that
+   * lives in a Java direct buffer is freed by the garbage collector while the graph still reads it,
+   * and the later task backwards then see garbage (this test failed on the loss scale {@code
+   * loss.mul((float) scale)}: task norms of 1e-10 or 7e16 where 1.8e-4 was right).
+   */
+  @Test
+  void gradientsDoNotDependOnWhenTheGarbageCollectorRuns() throws InterruptedException {
+    List<float[]> quiet = windowAfterThreeSamples(1);
+    List<float[]> quietBatched = windowAfterThreeSamples(3);
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread collector =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                System.gc();
+                try {
+                  Thread.sleep(1);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "gc-hammer");
+    collector.setDaemon(true);
+    collector.start();
+    List<float[]> collected;
+    List<float[]> collectedBatched;
+    try {
+      collected = windowAfterThreeSamples(1);
+      collectedBatched = windowAfterThreeSamples(3);
+    } finally {
+      stop.set(true);
+      collector.join();
+    }
+    for (int i = 0; i < quiet.size(); i++) {
+      assertArrayEquals(quiet.get(i), collected.get(i), "parameter " + i);
+      assertArrayEquals(quietBatched.get(i), collectedBatched.get(i), "batched, parameter " + i);
+    }
+  }
+
+  /** The window gradient after samples 0, 2, 4 (one per capability), in micro-batches of size. */
+  private List<float[]> windowAfterThreeSamples(int microBatch) {
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.teacher(2);
+        DistillationTrainer t =
+            trainer(student, new TrainerFixture.LiveTeacher(teacher)).optAccumulation(4).build()) {
+      t.startEpoch(4);
+      for (int i = 0; i < 3; i++) {
+        assertNull(t.trainOn(i, fixture.dataset.get(i)).skipped());
+      }
+      return windows(t, student);
     }
   }
 

@@ -144,6 +144,16 @@ public final class TaskGradients implements AutoCloseable {
     gram = null;
   }
 
+  /**
+   * Marks task {@code k} absent on parameter {@code param} without touching its row: for a caller
+   * that has checked the row is exactly zero (an unreached parameter's gradient), which is what an
+   * absent row holds. Cheaper than {@code snapshot(k, param, null)}, which rewrites the row.
+   */
+  public void markAbsent(int k, int param) {
+    present[k][param] = false;
+    gram = null;
+  }
+
   /** Sets the scalar a task's gradient is multiplied by (Drive-KD: loss weight times mix). */
   public TaskGradients weight(String task, double weight) {
     if (!Double.isFinite(weight)) {

@@ -15,6 +15,7 @@ import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.engine.HostData;
+import dev.drivekd.core.engine.ParameterGradients;
 import dev.drivekd.core.engine.Scalars;
 import dev.drivekd.core.loss.NextTokenCrossEntropy;
 import dev.drivekd.core.model.BatchEncoder;
@@ -88,20 +89,44 @@ final class DistillationStep {
       String skipped) {}
 
   /**
-   * Trains on one micro-batch: adds the combined gradient (scaled by {@code lossScale}) into {@code
-   * window}, one array per parameter, unless a loss or gradient is not finite.
+   * What a micro-step needs before the student runs: the encoded batch and the teachers' targets.
+   * Preparing touches neither the student nor the optimizer, so the trainer prepares the next
+   * micro-step on another thread while this one trains ({@link InputPrefetcher}).
    *
-   * <p>One sample is the reference's micro-step: each teacher's task gradient is weighted by {@code
-   * w_k} times the sample's mixing entry. With several samples (a drivekd extension) the mixing
-   * entries weight each sample's soft loss inside the task loss instead, {@code L_k =
-   * mean_b(mix[q_b][k] * L_k,b)}, since one gradient per task serves the whole micro-batch.
+   * @param manager owns every array of the prepared inputs; closed by whoever consumes them
    */
-  Outcome run(
-      NDManager step,
+  record Prepared(
+      NDManager manager,
       List<Integer> indices,
       List<DrivingSample> samples,
-      double lossScale,
-      List<NDArray> window) {
+      List<Capability> active,
+      List<String> tasks,
+      VlmBatch batch,
+      SortedSet<Integer> studentLayers,
+      Map<Capability, LayerMaps> targets,
+      float[][] mix)
+      implements AutoCloseable {
+
+    @Override
+    public void close() {
+      manager.close();
+    }
+  }
+
+  /**
+   * Encodes a micro-batch and runs (or reads) its teachers into {@code manager}. On failure the
+   * manager is closed.
+   */
+  Prepared prepare(NDManager manager, List<Integer> indices, List<DrivingSample> samples) {
+    try {
+      return prepareInto(manager, indices, samples);
+    } catch (RuntimeException | Error e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  private Prepared prepareInto(NDManager step, List<Integer> indices, List<DrivingSample> samples) {
     int size = samples.size();
     List<List<Capability>> activePerSample = new ArrayList<>();
     Set<Capability> union = EnumSet.noneOf(Capability.class);
@@ -124,7 +149,7 @@ final class DistillationStep {
       teacherLayers.put(c, recipe.teacherLayers(c, studentDepth, teacherDepth));
       studentLayers.addAll(recipe.studentLayers(c, studentDepth, teacherDepth));
     }
-    // teachers run before the collector opens: they build no graph
+    // teachers run outside the student's gradient collector: they build no graph
     Map<Capability, LayerMaps> targets;
     if (active.isEmpty()) {
       targets = Map.of();
@@ -135,6 +160,38 @@ final class DistillationStep {
       targets = batchedTargets(step, indices, samples, activePerSample, teacherLayers, batch);
     }
     float[][] mix = mixPerSample(samples, activePerSample, active);
+    return new Prepared(
+        step,
+        List.copyOf(indices),
+        List.copyOf(samples),
+        active,
+        List.copyOf(tasks),
+        batch,
+        studentLayers,
+        targets,
+        mix);
+  }
+
+  /**
+   * Trains on one prepared micro-batch: adds the combined gradient (scaled by {@code lossScale})
+   * into {@code window}, one array per parameter, unless a loss or gradient is not finite.
+   *
+   * <p>One sample is the reference's micro-step: each teacher's task gradient is weighted by {@code
+   * w_k} times the sample's mixing entry. With several samples (a drivekd extension) the mixing
+   * entries weight each sample's soft loss inside the task loss instead, {@code L_k =
+   * mean_b(mix[q_b][k] * L_k,b)}, since one gradient per task serves the whole micro-batch.
+   *
+   * @param step the micro-step's scratch manager (the graph, the losses)
+   */
+  Outcome run(NDManager step, Prepared in, double lossScale, List<NDArray> window) {
+    List<DrivingSample> samples = in.samples();
+    int size = samples.size();
+    List<Capability> active = in.active();
+    List<String> tasks = in.tasks();
+    VlmBatch batch = in.batch();
+    SortedSet<Integer> studentLayers = in.studentLayers();
+    Map<Capability, LayerMaps> targets = in.targets();
+    float[][] mix = in.mix();
 
     TaskGradients g = pool.forTasks(tasks);
     Map<String, Float> lossValues;
@@ -158,13 +215,13 @@ final class DistillationStep {
         taskLosses.add(Scalars.mul(loss, lossScale));
       }
       for (int k = 0; k < tasks.size(); k++) {
-        GradientWriter.zero(parameters);
+        ParameterGradients.zero(parameters);
         NDArray scaled = taskLosses.get(k);
         boolean keepGraph = k < tasks.size() - 1;
         JniUtils.backward((PtNDArray) scaled, (PtNDArray) scaled.onesLike(), keepGraph, false);
         GradientWriter.snapshot(g, tasks.get(k), parameters, allReached());
       }
-      GradientWriter.zero(parameters);
+      ParameterGradients.zero(parameters);
     }
     GradientSupport.markUnreached(g, step);
     Map<String, Float> weights =
@@ -371,7 +428,7 @@ final class DistillationStep {
   }
 
   private Outcome skipped(Map<String, Float> losses, String why) {
-    GradientWriter.zero(parameters);
+    ParameterGradients.zero(parameters);
     return new Outcome(losses, Map.of(), Map.of(), null, why);
   }
 }

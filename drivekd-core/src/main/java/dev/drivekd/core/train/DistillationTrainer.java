@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.engine.ParameterGradients;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.VisionLanguageModel;
@@ -36,7 +37,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +74,8 @@ public final class DistillationTrainer implements AutoCloseable {
   private AccumulationSchedule accumulation;
   private final int epochs;
   private final int microBatch;
+  private final boolean prefetch;
+  private ExecutorService prefetchWorker;
   private final boolean shuffle;
   private final ShuffleRandom dataOrder;
   private final List<Consumer<MicroStepReport>> listeners;
@@ -111,6 +116,7 @@ public final class DistillationTrainer implements AutoCloseable {
     this.accumulation = new AccumulationSchedule(b.accumulation);
     this.epochs = b.epochs;
     this.microBatch = b.microBatch;
+    this.prefetch = b.prefetch;
     this.shuffle = b.shuffle;
     this.dataOrder = new ShuffleRandom(b.seed);
     this.listeners = List.copyOf(b.listeners);
@@ -214,17 +220,29 @@ public final class DistillationTrainer implements AutoCloseable {
           skipInEpoch = 0;
         }
         TrainingSummary.Recorder epochLosses = new TrainingSummary.Recorder();
-        for (int i = skipInEpoch / microBatch; i < microSteps; i++) {
-          List<Integer> indices =
-              order.subList(i * microBatch, Math.min(order.size(), (i + 1) * microBatch));
-          MicroStepReport report = trainOn(indices, indices.stream().map(dataset::get).toList());
-          summary.add(report);
-          epochLosses.add(report);
-          for (Consumer<MicroStepReport> l : listeners) {
-            l.accept(report);
-          }
-          if (report.optimizerStepped()) {
-            afterOptimizerStep(report, provenance, i + 1 == microSteps);
+        List<Integer> epochOrder = order;
+        IntFunction<List<Integer>> indicesAt =
+            i ->
+                epochOrder.subList(
+                    i * microBatch, Math.min(epochOrder.size(), (i + 1) * microBatch));
+        try (InputPrefetcher inputs =
+            new InputPrefetcher(
+                step,
+                manager,
+                prefetchWorker(),
+                microSteps,
+                indicesAt,
+                i -> indicesAt.apply(i).stream().map(dataset::get).toList())) {
+          for (int i = skipInEpoch / microBatch; i < microSteps; i++) {
+            MicroStepReport report = trainOn(inputs.take(i));
+            summary.add(report);
+            epochLosses.add(report);
+            for (Consumer<MicroStepReport> l : listeners) {
+              l.accept(report);
+            }
+            if (report.optimizerStepped()) {
+              afterOptimizerStep(report, provenance, i + 1 == microSteps);
+            }
           }
         }
         TrainingSummary done = epochLosses.finish(0, 0);
@@ -378,12 +396,20 @@ public final class DistillationTrainer implements AutoCloseable {
 
   /** Trains on one micro-batch and steps the optimizer at a window's end. */
   MicroStepReport trainOn(List<Integer> sampleIndices, List<DrivingSample> samples) {
+    return trainOn(step.prepare(manager.newSubManager(), sampleIndices, samples));
+  }
+
+  /** Trains on prepared inputs (closed here) and steps the optimizer at a window's end. */
+  private MicroStepReport trainOn(DistillationStep.Prepared prepared) {
+    List<Integer> sampleIndices = prepared.indices();
+    List<DrivingSample> samples = prepared.samples();
     AccumulationSchedule.MicroStep micro = accumulation.nextMicroStep();
     double rate = schedule.rateAtOptimizerStep(accumulation.optimizerSteps() + 1);
     DistillationStep.Outcome outcome;
-    try (NDManager scratch = manager.newSubManager()) {
+    try (prepared;
+        NDManager scratch = manager.newSubManager()) {
       List<NDArray> target = window.isEmpty() ? gradients(scratch) : window;
-      outcome = step.run(scratch, sampleIndices, samples, micro.lossScale(), target);
+      outcome = step.run(scratch, prepared, micro.lossScale(), target);
     }
     if (outcome.skipped() == null) {
       contributionsInWindow++;
@@ -451,7 +477,7 @@ public final class DistillationTrainer implements AutoCloseable {
       applyWindow();
     }
     contributionsInWindow = 0;
-    GradientWriter.zero(parameters);
+    ParameterGradients.zero(parameters);
     accumulation.completeOptimizerStep();
     weighting.update();
   }
@@ -481,8 +507,19 @@ public final class DistillationTrainer implements AutoCloseable {
     return window.get(param);
   }
 
+  /** The thread that prepares the next micro-step, or null when preparing in line. */
+  private ExecutorService prefetchWorker() {
+    if (prefetch && prefetchWorker == null) {
+      prefetchWorker = InputPrefetcher.newWorker();
+    }
+    return prefetchWorker;
+  }
+
   @Override
   public void close() {
+    if (prefetchWorker != null) {
+      prefetchWorker.shutdownNow();
+    }
     if (restoredCheckpoint != null) {
       restoredCheckpoint.closeArrays();
     }
@@ -510,6 +547,7 @@ public final class DistillationTrainer implements AutoCloseable {
     private int accumulation = 4;
     private int epochs = 1;
     private int microBatch = 1;
+    private boolean prefetch = true;
     private boolean shuffle = true;
     private long seed = 42;
     private boolean freezeVision;
@@ -595,6 +633,16 @@ public final class DistillationTrainer implements AutoCloseable {
      */
     public Builder optMicroBatch(int samples) {
       this.microBatch = samples;
+      return this;
+    }
+
+    /**
+     * Whether the next micro-step's inputs (encoding, teacher forwards or cache reads) are prepared
+     * on a background thread while the current one trains (default true). The results are the same
+     * bit for bit; only the time differs.
+     */
+    public Builder optPrefetch(boolean prefetch) {
+      this.prefetch = prefetch;
       return this;
     }
 

@@ -34,8 +34,8 @@ final class GradientSupport {
     }
     for (int p = 0; p < params; p++) {
       for (int k = 0; k < tasks; k++) {
-        if (maxima[p * tasks + k] == 0f && g.isPresent(k, p)) {
-          g.snapshot(k, p, null);
+        if (maxima[p * tasks + k] == 0f) {
+          g.markAbsent(k, p); // the row is exactly zero already
         }
       }
     }

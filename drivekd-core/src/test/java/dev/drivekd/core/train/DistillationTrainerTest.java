@@ -16,6 +16,7 @@ import ai.djl.training.GradientCollector;
 import dev.drivekd.core.attention.AttentionSignal;
 import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.data.Capability;
+import dev.drivekd.core.data.DatasetException;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.loss.AttentionLoss;
@@ -374,6 +375,52 @@ class DistillationTrainerTest {
       // optimizer moments appear with the first step; from then on the count must not move
       assertEquals(50, counts.size());
       assertEquals(counts.get(1), counts.get(49), "managed arrays per epoch: " + counts);
+    }
+  }
+
+  @Test
+  void preparingTheNextSampleInTheBackgroundChangesNoBit() {
+    List<float[]> inLine = weightsAfterTwoEpochs(false);
+    List<float[]> prefetched = weightsAfterTwoEpochs(true);
+    for (int i = 0; i < inLine.size(); i++) {
+      assertArrayEquals(inLine.get(i), prefetched.get(i), "parameter " + i);
+    }
+  }
+
+  private List<float[]> weightsAfterTwoEpochs(boolean prefetch) {
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.teacher(2);
+        DistillationTrainer t =
+            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+                .optAccumulation(2)
+                .optEpochs(2)
+                .optPrefetch(prefetch)
+                .build()) {
+      assertEquals(12, t.fit(fixture.dataset).microSteps());
+      return weights(student);
+    }
+  }
+
+  @Test
+  void anUnreadableImageMetWhilePrefetchingNamesFileRecordAndField() throws Exception {
+    DrivingSample broken = fixture.dataset.get(3);
+    java.nio.file.Files.write(broken.imagePaths().get(0), new byte[] {1, 2, 3});
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.teacher(2);
+        DistillationTrainer t =
+            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+                .optShuffle(false)
+                .optAccumulation(2)
+                .build()) {
+      float[] before = student.trainableParameters().get(0).getArray().toFloatArray();
+      DatasetException e = assertThrows(DatasetException.class, () -> t.fit(fixture.dataset));
+      assertTrue(e.getMessage().contains(broken.sourceFile().toString()), e.getMessage());
+      assertTrue(e.getMessage().contains("record 3"), e.getMessage());
+      assertTrue(e.getMessage().contains("images"), e.getMessage());
+      // samples 0 to 2 trained: one full window stepped, the failing one never began
+      assertFalse(
+          java.util.Arrays.equals(
+              before, student.trainableParameters().get(0).getArray().toFloatArray()));
     }
   }
 

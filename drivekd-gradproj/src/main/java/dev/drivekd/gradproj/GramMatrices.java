@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
@@ -62,6 +63,10 @@ final class GramMatrices {
       return new GramMatrices(k, patternOfParam, masks, null);
     }
     double[][][] grams = new double[masks.length][k][k];
+    if (g.packed() != null) {
+      fillPacked(g, patternOfParam, masks, grams);
+      return new GramMatrices(k, patternOfParam, masks, grams);
+    }
     List<int[]> groups = g.workerGroups();
     try (NDManager scratch = g.getManager().newSubManager()) {
       NDManager[] workerManagers = new NDManager[groups.size()];
@@ -98,6 +103,56 @@ final class GramMatrices {
       }
     }
     return new GramMatrices(k, patternOfParam, masks, grams);
+  }
+
+  /**
+   * The packed layout's Gram matrices: consecutive parameters of one pattern form a run of columns
+   * of the {@code [K, N]} array, and each run's {@code B B^T} is one matrix product on a view; a
+   * model has a handful of runs (its layers in order, each reached by a nested set of tasks), so
+   * the whole model costs a few operations instead of a few per parameter, and no temporary.
+   */
+  private static void fillPacked(
+      TaskGradients g, int[] patternOfParam, int[] masks, double[][][] grams) {
+    int k = g.taskCount();
+    List<int[]> runs = new ArrayList<>(); // {pattern, first param, end param}
+    for (int p = 0; p < patternOfParam.length; p++) {
+      int[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+      if (last != null && last[0] == patternOfParam[p] && last[2] == p) {
+        last[2] = p + 1;
+      } else {
+        runs.add(new int[] {patternOfParam[p], p, p + 1});
+      }
+    }
+    runs.removeIf(run -> masks[run[0]] == 0); // no task reaches these columns
+    if (runs.isEmpty()) {
+      return;
+    }
+    try (NDManager scratch = g.getManager().newSubManager()) {
+      NDList perRun = new NDList(runs.size());
+      for (int[] run : runs) {
+        NDArray block =
+            g.packed().get(new NDIndex(":, {}:{}", g.columnOffset(run[1]), g.columnOffset(run[2])));
+        block.attach(scratch);
+        NDArray blockT = block.transpose();
+        blockT.attach(scratch);
+        NDArray gram = block.matMul(blockT);
+        gram.attach(scratch);
+        perRun.add(gram);
+      }
+      NDArray stacked = NDArrays.stack(perRun);
+      stacked.attach(scratch);
+      NDArray wide = stacked.toType(DataType.FLOAT64, false);
+      wide.attach(scratch);
+      double[] host = wide.toDoubleArray(); // the one host synchronisation
+      for (int r = 0; r < runs.size(); r++) {
+        double[][] gram = grams[runs.get(r)[0]];
+        for (int i = 0; i < k; i++) {
+          for (int j = 0; j < k; j++) {
+            gram[i][j] += host[(r * k + i) * k + j];
+          }
+        }
+      }
+    }
   }
 
   /** {@code sum += B B^T} in float64, every temporary attached to {@code manager}. */

@@ -25,7 +25,16 @@ public final class TaskGradients implements AutoCloseable {
   private final NDManager manager;
   private final List<String> tasks;
   private final List<Shape> shapes;
+
+  /**
+   * Models whose K x N gradients fit in this many bytes are stored packed ({@link #packed()}):
+   * there, per-operation overhead, not arithmetic, dominates the combine.
+   */
+  static final long PACK_LIMIT_BYTES = 64L << 20;
+
   private final NDArray[] buffers;
+  private final NDArray packed;
+  private final long[] offsets;
   private final boolean[][] present;
   private final double[] weights;
   private List<String> stage2Order;
@@ -34,7 +43,11 @@ public final class TaskGradients implements AutoCloseable {
   private int hostSyncs;
 
   private TaskGradients(
-      NDManager parent, List<String> tasks, List<Shape> shapes, DataType dataType) {
+      NDManager parent,
+      List<String> tasks,
+      List<Shape> shapes,
+      DataType dataType,
+      long packLimitBytes) {
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("TaskGradients needs at least one task (the anchor)");
     }
@@ -49,11 +62,34 @@ public final class TaskGradients implements AutoCloseable {
     this.weights = new double[tasks.size()];
     Arrays.fill(weights, 1.0);
     long[] sizes = new long[shapes.size()];
+    long total = 0;
     for (int p = 0; p < shapes.size(); p++) {
       sizes[p] = shapes.get(p).size();
-      buffers[p] = manager.zeros(new Shape(tasks.size(), sizes[p]), dataType);
+      total += sizes[p];
     }
-    this.workerGroups = TensorWorkers.balance(sizes);
+    this.offsets = new long[shapes.size() + 1];
+    if (shapes.size() > 1 && total * tasks.size() * dataType.getNumOfBytes() <= packLimitBytes) {
+      // small models: one [K, N] array, each parameter's buffer a column-block view of it, so that
+      // whole-model reductions are a few large operations instead of a few per parameter
+      packed = manager.zeros(new Shape(tasks.size(), total), dataType);
+      for (int p = 0; p < shapes.size(); p++) {
+        offsets[p + 1] = offsets[p] + sizes[p];
+        buffers[p] = packed.get(new NDIndex(":, {}:{}", offsets[p], offsets[p + 1]));
+      }
+    } else {
+      packed = null;
+      for (int p = 0; p < shapes.size(); p++) {
+        offsets[p + 1] = offsets[p] + sizes[p];
+        buffers[p] = manager.zeros(new Shape(tasks.size(), sizes[p]), dataType);
+      }
+    }
+    // packed (small) gradients are combined on the calling thread: per-tensor work is too small to
+    // pay for another thread, and each host thread that runs libtorch operations brings its own
+    // OpenMP team, which competes for the cores (measured: the tiny student's step took 2x longer)
+    this.workerGroups =
+        packed != null
+            ? List.of(java.util.stream.IntStream.range(0, shapes.size()).toArray())
+            : TensorWorkers.balance(sizes);
   }
 
   /**
@@ -62,7 +98,17 @@ public final class TaskGradients implements AutoCloseable {
    */
   public static TaskGradients create(
       NDManager manager, List<String> tasks, List<Shape> parameterShapes, DataType dataType) {
-    return new TaskGradients(manager, tasks, parameterShapes, dataType);
+    return new TaskGradients(manager, tasks, parameterShapes, dataType, PACK_LIMIT_BYTES);
+  }
+
+  /** {@link #create} with another size limit of the packed layout (tests of both layouts). */
+  static TaskGradients create(
+      NDManager manager,
+      List<String> tasks,
+      List<Shape> parameterShapes,
+      DataType dataType,
+      long packLimitBytes) {
+    return new TaskGradients(manager, tasks, parameterShapes, dataType, packLimitBytes);
   }
 
   /** Task names; index 0 is the anchor. */
@@ -190,6 +236,21 @@ public final class TaskGradients implements AutoCloseable {
   /** The {@code [K, n]} buffer of one parameter (row k = task k, zeros where absent). */
   public NDArray buffer(int param) {
     return buffers[param];
+  }
+
+  /**
+   * All buffers as one {@code [K, N]} array whose column blocks are the parameters' buffers (in
+   * parameter order), or {@code null} for a model too large to be stored packed.
+   */
+  NDArray packed() {
+    return packed;
+  }
+
+  /**
+   * For the packed layout: the first column of parameter {@code param} ({@code N} past the last).
+   */
+  long columnOffset(int param) {
+    return offsets[param];
   }
 
   /** The manager owning the buffers. */

@@ -4,6 +4,7 @@ import static dev.drivekd.gradproj.AgpGoldenTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -271,6 +272,33 @@ class AgpPropertiesTest {
       NonFiniteGradientException e =
           assertThrows(NonFiniteGradientException.class, () -> GradientProjection.agp().combine(g));
       assertEquals(List.of("p"), e.tasks());
+    }
+  }
+
+  @Test
+  void packedAndPerParameterLayoutsCombineAlike() {
+    for (long seed = 40; seed < 46; seed++) {
+      RandomGradients r = new RandomGradients(seed, 4, 7, 0.3);
+      try (NDManager m = manager.newSubManager();
+          TaskGradients packed = r.load(m);
+          TaskGradients separate = r.load(m, 0)) {
+        assertNotNull(packed.packed(), "small gradients are stored packed");
+        assertNull(separate.packed());
+        assertArrayEquals(separate.norms(), packed.norms(), 1e-12);
+        for (GradientProjection projection :
+            List.of(GradientProjection.agp(), GradientProjection.pcgrad())) {
+          try (CombinedGradient a = projection.optSeed(seed).combine(packed);
+              CombinedGradient b = projection.optSeed(seed).combine(separate)) {
+            for (int p = 0; p < r.shapes.size(); p++) {
+              double[] x = a.materialize(p, m).toDoubleArray();
+              double[] y = b.materialize(p, m).toDoubleArray();
+              for (int i = 0; i < x.length; i++) {
+                assertEquals(y[i], x[i], 1e-12 * (1 + Math.abs(y[i])), "seed " + seed + ", p" + p);
+              }
+            }
+          }
+        }
+      }
     }
   }
 

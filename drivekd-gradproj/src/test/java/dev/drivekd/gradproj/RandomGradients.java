@@ -57,7 +57,12 @@ final class RandomGradients {
   }
 
   TaskGradients load(NDManager m) {
-    TaskGradients g = TaskGradients.create(m, tasks, shapes, DataType.FLOAT64);
+    return load(m, TaskGradients.PACK_LIMIT_BYTES);
+  }
+
+  /** Loads into a layout chosen by {@code packLimitBytes} (0: one buffer per parameter). */
+  TaskGradients load(NDManager m, long packLimitBytes) {
+    TaskGradients g = TaskGradients.create(m, tasks, shapes, DataType.FLOAT64, packLimitBytes);
     for (int k = 0; k < tasks.size(); k++) {
       g.snapshot(tasks.get(k), arrays(m, k, 1.0));
       g.weight(tasks.get(k), weights[k]);

@@ -29,6 +29,9 @@ final class InputPrefetcher implements AutoCloseable {
               new Thread(
                   () -> {
                     JniUtils.setGradMode(false); // teachers build no graph on this thread
+                    // serial on this thread: a second OpenMP team would compete with the
+                    // student's (see CpuThreads); the training thread has set its own already
+                    JniUtils.setNumThreads(1);
                     task.run();
                   },
                   "drivekd-prefetch");

@@ -165,6 +165,8 @@ public final class TrainerBench implements Callable<Integer> {
     m.put("date", LocalDate.now().toString());
     m.put("device", ComputeDevice.select().toString());
     m.put("threads", Runtime.getRuntime().availableProcessors());
+    m.put("libtorch_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+    m.put("prefetch", "next micro-step prepared on a second thread (1 libtorch thread)");
     m.put("student", TrainerBenchmark.STUDENT);
     m.put("teachers", "3 x " + TrainerBenchmark.TEACHER + " (seeds 2, 3, 4), one per capability");
     m.put("samples", samples);
@@ -295,8 +297,14 @@ public final class TrainerBench implements Callable<Integer> {
   @SuppressWarnings("unchecked")
   private static void printTable(PrintWriter out, Map<String, Object> f) {
     out.printf(
-        "trainer: %s samples per epoch, accumulation %s, median of %s epochs, %s%n",
-        f.get("samples"), f.get("accumulation"), f.get("repeats"), f.get("device"));
+        "trainer: %s samples per epoch, accumulation %s, median of %s epochs, %s, %s cores,"
+            + " %s libtorch threads + 1 prefetch thread%n",
+        f.get("samples"),
+        f.get("accumulation"),
+        f.get("repeats"),
+        f.get("device"),
+        f.get("threads"),
+        f.get("libtorch_threads"));
     out.println("configuration               samples/s   ms/sample   vs CE");
     Map<String, Object> rates = (Map<String, Object>) f.get("samples_per_second");
     double ce = ((Number) rates.get("ce")).doubleValue();

@@ -2,6 +2,7 @@ package dev.drivekd.examples.cli;
 
 import dev.drivekd.core.data.DatasetException;
 import dev.drivekd.core.engine.ComputeDevice;
+import dev.drivekd.core.engine.CpuThreads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -36,6 +37,8 @@ public final class DriveKdCommand implements Runnable {
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
     ComputeDevice.requireOffline();
+    CpuThreads
+        .reserveCoreForPrefetch(); // before the engine starts; -Dai.djl.pytorch.num_threads wins
     System.exit(newCommandLine().execute(args));
   }
 

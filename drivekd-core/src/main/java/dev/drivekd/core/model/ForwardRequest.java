@@ -15,16 +15,19 @@ import java.util.TreeSet;
  */
 public final class ForwardRequest {
 
-  private static final ForwardRequest LOGITS_ONLY = new ForwardRequest(new int[0], false, false);
+  private static final ForwardRequest LOGITS_ONLY =
+      new ForwardRequest(new int[0], false, false, true);
 
   private final int[] layers;
   private final boolean perHead;
   private final boolean hiddenStates;
+  private final boolean logits;
 
-  private ForwardRequest(int[] layers, boolean perHead, boolean hiddenStates) {
+  private ForwardRequest(int[] layers, boolean perHead, boolean hiddenStates, boolean logits) {
     this.layers = layers;
     this.perHead = perHead;
     this.hiddenStates = hiddenStates;
+    this.logits = logits;
   }
 
   /** Logits only: no attention map, no hidden state (evaluation, pure CE). */
@@ -34,7 +37,7 @@ public final class ForwardRequest {
 
   /** Head-averaged maps of the given layers (negative indices count from the end). */
   public static ForwardRequest attentionOf(int... layers) {
-    return new ForwardRequest(layers.clone(), false, false);
+    return new ForwardRequest(layers.clone(), false, false, true);
   }
 
   /** Head-averaged maps of the given layers (negative indices count from the end). */
@@ -44,12 +47,29 @@ public final class ForwardRequest {
 
   /** The same request, also returning the raw {@code [B, H, L, L]} maps of the listed layers. */
   public ForwardRequest withPerHeadMaps() {
-    return new ForwardRequest(layers, true, hiddenStates);
+    return new ForwardRequest(layers, true, hiddenStates, logits);
   }
 
   /** The same request, also returning every decoder layer's output hidden state. */
   public ForwardRequest withHiddenStates() {
-    return new ForwardRequest(layers, perHead, true);
+    return new ForwardRequest(layers, perHead, true, logits);
+  }
+
+  /**
+   * The same request without logits: a teacher's maps are all a distillation step reads from it, so
+   * a model may stop after the deepest requested layer (the native family does; a TorchScript model
+   * runs whole) and return {@code null} logits.
+   */
+  public ForwardRequest withoutLogits() {
+    if (layers.length == 0) {
+      throw new IllegalStateException("a request without logits must name at least one layer");
+    }
+    return new ForwardRequest(layers, perHead, hiddenStates, false);
+  }
+
+  /** Whether logits are requested (true unless {@link #withoutLogits()}). */
+  public boolean logits() {
+    return logits;
   }
 
   /** The layers as requested (possibly negative). */

@@ -12,7 +12,8 @@ import java.util.TreeMap;
  * What one forward pass returns. Arrays live in the batch's manager; the maps of a trainable model
  * stay in the autograd graph.
  *
- * @param logits {@code [B, L, V]}
+ * @param logits {@code [B, L, V]}, or {@code null} when the request asked for none ({@link
+ *     ForwardRequest#withoutLogits()}) and the model skipped them
  * @param headAveraged resolved layer index to its head-averaged map {@code [B, L, L]}, exactly the
  *     layers requested
  * @param perHead resolved layer index to its raw map {@code [B, H, L, L]} when requested, else

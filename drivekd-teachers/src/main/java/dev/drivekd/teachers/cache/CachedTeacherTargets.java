@@ -144,7 +144,7 @@ public final class CachedTeacherTargets implements TeacherTargets {
     return role;
   }
 
-  /** Releases the mapped chunk. */
+  /** Closes the open chunk file. */
   @Override
   public void close() {
     cache.close();

@@ -5,7 +5,6 @@ import dev.drivekd.core.data.DataFingerprint;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +23,9 @@ import java.util.stream.Collectors;
 
 /**
  * Reads a teacher-target cache written by {@link TeacherTargetCacheWriter}: random access by sample
- * index, one chunk in memory at a time (memory-mapped, so the operating system pages it), each
- * chunk's SHA-256 checked against the index the first time this reader maps it. Opening checks the
+ * index, one chunk open at a time and one sample's record in memory at a time (positional reads, no
+ * memory map, so no chunk's pages count against the process), each chunk's SHA-256 checked against
+ * the index the first time this reader opens it (streamed in 1 MiB blocks). Opening checks the
  * index's format and version and, when the caller says what it expects, the dataset fingerprint,
  * the teachers (name, weights fingerprint, depth) and that every expected entry is cached with the
  * expected kind; entries the caller does not need may be cached too. Every error names the file.
@@ -40,8 +40,11 @@ public final class TeacherTargetCache implements AutoCloseable {
 
   private boolean closed;
   private int currentChunk = -1;
-  private ByteBuffer current;
+  private FileChannel current;
   private Map<Integer, long[]> currentDirectory;
+
+  /** Bytes read at a time while a chunk's checksum is verified. */
+  private static final int VERIFY_BLOCK = 1 << 20;
 
   private TeacherTargetCache(Path directory, CacheIndex index) {
     this.directory = directory;
@@ -263,7 +266,7 @@ public final class TeacherTargetCache implements AutoCloseable {
     String field = "sample " + sampleIndex;
     try {
       ByteBuffer record =
-          current.slice((int) where[0], (int) where[1]).order(ByteOrder.LITTLE_ENDIAN);
+          readFully(current, where[0], (int) where[1], file).order(ByteOrder.LITTLE_ENDIAN);
       int stored = record.getInt();
       if (stored != sampleIndex) {
         throw new TeacherCacheException(file, field, "the record holds sample " + stored, null);
@@ -328,49 +331,106 @@ public final class TeacherTargetCache implements AutoCloseable {
     return file;
   }
 
+  /**
+   * Opens chunk {@code c} for reading: its size and (once per reader) its SHA-256 are checked and
+   * its directory read. The chunk is read, not memory-mapped, so that a reader holds one sample's
+   * record at a time, not a chunk's pages.
+   */
   private void load(int c) {
     CacheIndex.Chunk info = index.chunks().get(c);
     Path file = chunkFile(c);
-    // Release the previous chunk first, so that at most one is mapped by this reader.
-    current = null;
-    currentDirectory = null;
-    currentChunk = -1;
-    MappedByteBuffer mapped;
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (channel.size() != info.size()) {
-        throw new TeacherCacheException(
-            file,
-            null,
-            "size mismatch: the index says "
-                + info.size()
-                + " bytes, the file has "
-                + channel.size(),
-            null);
-      }
-      mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+    // Release the previous chunk first, so that at most one is open in this reader.
+    releaseCurrent();
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ);
     } catch (IOException e) {
       throw new TeacherCacheException(file, null, "cannot be read: " + e.getMessage(), e);
     }
-    if (!verified.contains(c)) {
-      MessageDigest digest = DataFingerprint.newSha256();
-      digest.update(mapped.duplicate());
-      String sha = HexFormat.of().formatHex(digest.digest());
-      if (!sha.equals(info.sha256())) {
+    boolean kept = false;
+    try {
+      long fileSize = channel.size();
+      if (fileSize != info.size()) {
         throw new TeacherCacheException(
             file,
             null,
-            "SHA-256 mismatch: the index says " + info.sha256() + ", the file hashes to " + sha,
+            "size mismatch: the index says " + info.size() + " bytes, the file has " + fileSize,
             null);
       }
-      verified.add(c);
+      if (fileSize < ChunkFormat.HEADER_BYTES + ChunkFormat.TRAILER_BYTES) {
+        throw new TeacherCacheException(file, "header", "not a drivekd cache chunk", null);
+      }
+      if (!verified.contains(c)) {
+        String sha = sha256(channel, fileSize, file);
+        if (!sha.equals(info.sha256())) {
+          throw new TeacherCacheException(
+              file,
+              null,
+              "SHA-256 mismatch: the index says " + info.sha256() + ", the file hashes to " + sha,
+              null);
+        }
+        verified.add(c);
+      }
+      current = channel;
+      currentDirectory = readDirectory(channel, fileSize, info, file);
+      currentChunk = c;
+      kept = true;
+    } catch (IOException e) {
+      throw new TeacherCacheException(file, null, "cannot be read: " + e.getMessage(), e);
+    } finally {
+      if (!kept) {
+        current = null;
+        currentDirectory = null;
+        currentChunk = -1;
+        closeQuietly(channel);
+      }
     }
-    ByteBuffer buf = mapped.order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static String sha256(FileChannel channel, long size, Path file) throws IOException {
+    MessageDigest digest = DataFingerprint.newSha256();
+    ByteBuffer block = ByteBuffer.allocate((int) Math.min(VERIFY_BLOCK, Math.max(1, size)));
+    long position = 0;
+    while (position < size) {
+      block.clear();
+      int n = channel.read(block, position);
+      if (n < 0) {
+        throw new TeacherCacheException(file, null, "ends early at byte " + position, null);
+      }
+      block.flip();
+      digest.update(block);
+      position += n;
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  /** {@code length} bytes at {@code position}, in a fresh heap buffer. */
+  private static ByteBuffer readFully(FileChannel channel, long position, int length, Path file) {
+    ByteBuffer buf = ByteBuffer.allocate(length);
+    try {
+      while (buf.hasRemaining()) {
+        int n = channel.read(buf, position + buf.position());
+        if (n < 0) {
+          throw new TeacherCacheException(
+              file, null, "ends early at byte " + (position + buf.position()), null);
+        }
+      }
+    } catch (IOException e) {
+      throw new TeacherCacheException(file, null, "cannot be read: " + e.getMessage(), e);
+    }
+    return buf.flip();
+  }
+
+  private Map<Integer, long[]> readDirectory(
+      FileChannel channel, long fileSize, CacheIndex.Chunk info, Path file) {
+    ByteBuffer header =
+        readFully(channel, 0, ChunkFormat.HEADER_BYTES, file).order(ByteOrder.LITTLE_ENDIAN);
     byte[] magic = new byte[8];
-    buf.get(0, magic);
+    header.get(0, magic);
     if (!Arrays.equals(magic, ChunkFormat.MAGIC)) {
       throw new TeacherCacheException(file, "header", "not a drivekd cache chunk", null);
     }
-    int version = buf.getInt(8);
+    int version = header.getInt(8);
     if (version != ChunkFormat.VERSION) {
       throw new TeacherCacheException(
           file,
@@ -378,11 +438,14 @@ public final class TeacherTargetCache implements AutoCloseable {
           "chunk format version " + version + ", this build reads version " + ChunkFormat.VERSION,
           null);
     }
-    int size = buf.capacity();
+    long size = fileSize;
+    ByteBuffer trailer =
+        readFully(channel, size - ChunkFormat.TRAILER_BYTES, ChunkFormat.TRAILER_BYTES, file)
+            .order(ByteOrder.LITTLE_ENDIAN);
     byte[] tail = new byte[8];
-    buf.get(size - 8, tail);
-    int count = buf.getInt(size - ChunkFormat.TRAILER_BYTES);
-    long dirOffset = buf.getLong(size - ChunkFormat.TRAILER_BYTES + 4);
+    trailer.get(ChunkFormat.TRAILER_BYTES - 8, tail);
+    int count = trailer.getInt(0);
+    long dirOffset = trailer.getLong(4);
     if (!Arrays.equals(tail, ChunkFormat.TAIL)
         || count != info.samples().size()
         || dirOffset + (long) count * ChunkFormat.DIRECTORY_ENTRY_BYTES
@@ -399,9 +462,12 @@ public final class TeacherTargetCache implements AutoCloseable {
               + ")",
           null);
     }
+    ByteBuffer buf =
+        readFully(channel, dirOffset, count * ChunkFormat.DIRECTORY_ENTRY_BYTES, file)
+            .order(ByteOrder.LITTLE_ENDIAN);
     Map<Integer, long[]> dir = new HashMap<>();
     for (int i = 0; i < count; i++) {
-      int at = (int) dirOffset + i * ChunkFormat.DIRECTORY_ENTRY_BYTES;
+      int at = i * ChunkFormat.DIRECTORY_ENTRY_BYTES;
       int sample = buf.getInt(at);
       long offset = buf.getLong(at + 4);
       long length = buf.getLong(at + 12);
@@ -415,20 +481,31 @@ public final class TeacherTargetCache implements AutoCloseable {
       throw new TeacherCacheException(
           file, "directory", "holds samples other than the index lists for this chunk", null);
     }
-    current = buf;
-    currentDirectory = dir;
-    currentChunk = c;
+    return dir;
   }
 
-  /**
-   * Releases the mapped chunk (the mapping goes when the buffer is collected; no reference to it
-   * escapes this reader, whose reads copy the values). Reading afterwards is an error.
-   */
+  /** Closes the open chunk (the index stays loaded). Reading afterwards is an error. */
   @Override
   public synchronized void close() {
     closed = true;
+    releaseCurrent();
+  }
+
+  private void releaseCurrent() {
+    FileChannel open = current;
     current = null;
     currentDirectory = null;
     currentChunk = -1;
+    if (open != null) {
+      closeQuietly(open);
+    }
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // read-only: nothing to lose
+    }
   }
 }

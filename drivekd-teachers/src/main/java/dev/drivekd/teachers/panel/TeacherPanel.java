@@ -105,8 +105,16 @@ public final class TeacherPanel implements TeacherTargets {
     Map<Capability, LayerMaps> out = new EnumMap<>(Capability.class);
     for (Map.Entry<VisionLanguageModel, SortedSet<Integer>> e : perModel.entrySet()) {
       VisionLanguageModel m = e.getKey();
-      ModelOutput output = m.forward(batch, ForwardRequest.attentionOf(e.getValue()), false);
-      output.logits().close(); // the teacher's CE is never used (method.md 1.1)
+      if (e.getValue().isEmpty()) {
+        continue;
+      }
+      // the teacher's logits are never used (method.md 1.1): the model may stop at the deepest
+      // layer asked for
+      ModelOutput output =
+          m.forward(batch, ForwardRequest.attentionOf(e.getValue()).withoutLogits(), false);
+      if (output.logits() != null) {
+        output.logits().close();
+      }
       LayerMaps maps = output.attention();
       for (Capability c : rolesOf.get(m)) {
         out.put(c, maps);

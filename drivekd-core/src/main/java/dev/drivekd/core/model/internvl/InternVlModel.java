@@ -264,7 +264,14 @@ public final class InternVlModel implements VisionLanguageModel {
     int depth = card.depth();
     SortedSet<Integer> layers = request.resolvedLayers(depth);
     InternVlNetwork.Pass pass =
-        network.run(store, batch, layers, request.perHeadMaps(), request.hiddenStates(), training);
+        network.run(
+            store,
+            batch,
+            layers,
+            request.perHeadMaps(),
+            request.hiddenStates(),
+            request.logits(),
+            training);
     return new ModelOutput(
         pass.logits(), pass.averaged(), pass.perHead(), pass.hiddenStates(), depth, batch.layout());
   }

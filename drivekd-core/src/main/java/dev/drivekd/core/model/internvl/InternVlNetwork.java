@@ -181,6 +181,7 @@ final class InternVlNetwork extends InternVlBlock {
       SortedSet<Integer> layers,
       boolean perHead,
       boolean hiddenStates,
+      boolean withLogits,
       boolean training) {
     NDManager manager = batch.manager();
     TokenLayout layout = batch.layout();
@@ -202,7 +203,10 @@ final class InternVlNetwork extends InternVlBlock {
       if (hiddenStates) {
         states.add(hidden);
       }
-      for (int i = 0; i < decoder.size(); i++) {
+      // without logits or hidden states, nothing above the deepest requested layer is read
+      boolean whole = withLogits || hiddenStates || layers.isEmpty();
+      int end = whole ? decoder.size() : layers.last() + 1;
+      for (int i = 0; i < end; i++) {
         boolean wanted = layers.contains(i);
         NDArray[] result = decoder.get(i).apply(store, hidden, rope, mask, wanted, null, training);
         if (wanted) {
@@ -221,18 +225,26 @@ final class InternVlNetwork extends InternVlBlock {
           states.add(hidden);
         }
       }
-      NDArray normed = language.finalNorm(store, hidden, training);
-      if (hiddenStates) {
-        states.add(normed);
+      if (whole) {
+        NDArray normed = language.finalNorm(store, hidden, training);
+        if (hiddenStates) {
+          states.add(normed);
+        }
+        logits = withLogits ? language.head(store, normed, training) : null;
+      } else {
+        logits = null;
       }
-      logits = language.head(store, normed, training);
-      keep(logits);
+      if (logits != null) {
+        keep(logits);
+      }
       averaged.values().forEach(InternVlBlock::keep);
       raw.values().forEach(InternVlBlock::keep);
       states.forEach(InternVlBlock::keep);
     }
     List<NDArray> outputs = new ArrayList<>();
-    outputs.add(logits);
+    if (logits != null) {
+      outputs.add(logits);
+    }
     outputs.addAll(averaged.values());
     outputs.addAll(raw.values());
     outputs.addAll(states);
@@ -289,7 +301,7 @@ final class InternVlNetwork extends InternVlBlock {
     java.util.Arrays.fill(lengths, len);
     TokenLayout layout = TokenLayout.of(image, new boolean[b][len], lengths);
     VlmBatch batch = new VlmBatch(ids, pixels, layout);
-    return new NDList(run(store, batch, new TreeSet<>(), false, false, training).logits());
+    return new NDList(run(store, batch, new TreeSet<>(), false, false, true, training).logits());
   }
 
   @Override

@@ -3,7 +3,9 @@ package dev.drivekd.core.model.internvl;
 import static dev.drivekd.core.model.internvl.Samples.Segment.answer;
 import static dev.drivekd.core.model.internvl.Samples.Segment.image;
 import static dev.drivekd.core.model.internvl.Samples.Segment.text;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -187,6 +189,26 @@ class InternVlForwardTest {
       }
     }
     assertEquals(depth, previousPerHead);
+  }
+
+  @Test
+  void aRequestWithoutLogitsGivesTheSameMapsAndNoLogits() {
+    try (NDManager sub = model.manager().newSubManager()) {
+      VlmBatch batch = Samples.batch(sub, config, samples());
+      ModelOutput full = model.forward(batch, ForwardRequest.attentionOf(0, 1), false);
+      int before = sub.getManagedArrays().size();
+      ModelOutput maps =
+          model.forward(batch, ForwardRequest.attentionOf(0, 1).withoutLogits(), false);
+      assertNull(maps.logits());
+      assertEquals(before + 2, sub.getManagedArrays().size(), "the two maps, nothing else");
+      for (int layer : new int[] {0, 1}) {
+        assertArrayEquals(
+            full.headAveraged().get(layer).toFloatArray(),
+            maps.headAveraged().get(layer).toFloatArray(),
+            "layer " + layer);
+      }
+      assertThrows(IllegalStateException.class, () -> ForwardRequest.logitsOnly().withoutLogits());
+    }
   }
 
   @Test

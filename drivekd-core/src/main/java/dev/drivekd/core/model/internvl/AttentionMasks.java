@@ -32,11 +32,7 @@ final class AttentionMasks {
    * padding it is the causal mask {@code [1, 1, L, L]}.
    */
   static NDArray causalPadded(NDManager manager, int[] lengths, int length) {
-    boolean padded = false;
-    for (int l : lengths) {
-      padded |= l < length;
-    }
-    if (!padded) {
+    if (!isPadded(lengths, length)) {
       return causal(manager, length);
     }
     NDArray positions = manager.arange(0, length, 1, DataType.INT32);
@@ -46,6 +42,16 @@ final class AttentionMasks {
             .reshape(1, 1, length)
             .lt(manager.create(lengths, new Shape(lengths.length, 1, 1)));
     return additive(causal.logicalAnd(validKey)).reshape(lengths.length, 1, length, length);
+  }
+
+  /** Whether any sample of the batch is shorter than {@code length}. */
+  static boolean isPadded(int[] lengths, int length) {
+    for (int l : lengths) {
+      if (l < length) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -55,6 +55,7 @@ public final class InternVlModel implements VisionLanguageModel {
   private final InternVlConfig config;
   private final NDManager manager;
   private final InternVlNetwork network;
+  private final StepConstants constants;
   private final Map<String, Parameter> parameters;
   private final ParameterStore store;
   private final ModelCard card;
@@ -82,6 +83,7 @@ public final class InternVlModel implements VisionLanguageModel {
       network.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
       this.parameters = Collections.unmodifiableMap(named);
       this.store = new ParameterStore(manager, false);
+      this.constants = new StepConstants(manager, network.language().rotary());
       LanguageModel language = network.language();
       this.card =
           new ModelCard(
@@ -271,7 +273,8 @@ public final class InternVlModel implements VisionLanguageModel {
             request.perHeadMaps(),
             request.hiddenStates(),
             request.logits(),
-            training);
+            training,
+            constants);
     return new ModelOutput(
         pass.logits(), pass.averaged(), pass.perHead(), pass.hiddenStates(), depth, batch.layout());
   }

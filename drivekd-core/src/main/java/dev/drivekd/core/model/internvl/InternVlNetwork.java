@@ -182,7 +182,8 @@ final class InternVlNetwork extends InternVlBlock {
       boolean perHead,
       boolean hiddenStates,
       boolean withLogits,
-      boolean training) {
+      boolean training,
+      StepConstants constants) {
     NDManager manager = batch.manager();
     TokenLayout layout = batch.layout();
     int len = layout.paddedLength();
@@ -195,11 +196,16 @@ final class InternVlNetwork extends InternVlBlock {
     SortedMap<Integer, NDArray> raw = new TreeMap<>();
     List<NDArray> states = new ArrayList<>();
     NDArray logits;
+    boolean padded = AttentionMasks.isPadded(lengths, len);
+    // per-length constants come from the model's cache, made outside this pass's scope
+    RotaryEmbedding.Tables rope =
+        constants != null ? constants.rope(len) : language.rotary().tables(manager, 0, len);
+    NDArray cachedMask = constants != null && !padded ? constants.causal(len) : null;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray hidden = inputEmbeddings(store, batch, training);
-      RotaryEmbedding.Tables rope = language.rotary().tables(manager, 0, len);
-      NDArray mask = AttentionMasks.causalPadded(manager, lengths, len);
+      NDArray mask =
+          cachedMask != null ? cachedMask : AttentionMasks.causalPadded(manager, lengths, len);
       if (hiddenStates) {
         states.add(hidden);
       }
@@ -301,7 +307,8 @@ final class InternVlNetwork extends InternVlBlock {
     java.util.Arrays.fill(lengths, len);
     TokenLayout layout = TokenLayout.of(image, new boolean[b][len], lengths);
     VlmBatch batch = new VlmBatch(ids, pixels, layout);
-    return new NDList(run(store, batch, new TreeSet<>(), false, false, true, training).logits());
+    return new NDList(
+        run(store, batch, new TreeSet<>(), false, false, true, training, null).logits());
   }
 
   @Override

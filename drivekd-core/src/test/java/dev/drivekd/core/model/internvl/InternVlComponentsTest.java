@@ -32,6 +32,28 @@ class InternVlComponentsTest {
   }
 
   @Test
+  void stepConstantsEqualWhatAForwardComputesAndStayBounded() {
+    try (NDManager owner = manager.newSubManager();
+        NDManager fresh = manager.newSubManager()) {
+      RotaryEmbedding rotary = new RotaryEmbedding(16, 1e6);
+      StepConstants constants = new StepConstants(owner, rotary);
+      RotaryEmbedding.Tables cached = constants.rope(12);
+      RotaryEmbedding.Tables computed = rotary.tables(fresh, 0, 12);
+      assertArrayEquals(computed.cos().toFloatArray(), cached.cos().toFloatArray());
+      assertArrayEquals(computed.sin().toFloatArray(), cached.sin().toFloatArray());
+      assertArrayEquals(
+          AttentionMasks.causal(fresh, 12).toFloatArray(), constants.causal(12).toFloatArray());
+      assertTrue(cached == constants.rope(12), "one build per length");
+      for (int length = 1; length <= 5 * StepConstants.MAX_LENGTHS; length++) {
+        constants.rope(length);
+      }
+      assertTrue(
+          owner.getManagedArrays().size() <= 3 * StepConstants.MAX_LENGTHS, // 2 tables, 1 mask
+          "bounded: " + owner.getManagedArrays().size());
+    }
+  }
+
+  @Test
   void pixelShuffleIsInternVlsIndexPermutation() {
     int n = 2;
     int g = 4;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -116,7 +117,20 @@ public final class DistillationTrainer implements AutoCloseable {
     this.accumulation = new AccumulationSchedule(b.accumulation);
     this.epochs = b.epochs;
     this.microBatch = b.microBatch;
-    this.prefetch = b.prefetch;
+    this.prefetch =
+        b.prefetch != null
+            ? b.prefetch
+            : InputPrefetcher.pays(
+                student.device().isGpu(),
+                JniUtils.getNumThreads(),
+                Runtime.getRuntime().availableProcessors());
+    LOG.info(
+        "{}: the next micro-step is prepared {}",
+        student.card().name(),
+        prefetch
+            ? "on a second thread while one trains"
+            : "in line (on a CPU, a second busy thread pays only with libtorch set to fewer"
+                + " threads than cores: -Dai.djl.pytorch.num_threads, see CpuThreads)");
     this.shuffle = b.shuffle;
     this.dataOrder = new ShuffleRandom(b.seed);
     this.listeners = List.copyOf(b.listeners);
@@ -547,7 +561,7 @@ public final class DistillationTrainer implements AutoCloseable {
     private int accumulation = 4;
     private int epochs = 1;
     private int microBatch = 1;
-    private boolean prefetch = true;
+    private Boolean prefetch;
     private boolean shuffle = true;
     private long seed = 42;
     private boolean freezeVision;
@@ -638,8 +652,11 @@ public final class DistillationTrainer implements AutoCloseable {
 
     /**
      * Whether the next micro-step's inputs (encoding, teacher forwards or cache reads) are prepared
-     * on a background thread while the current one trains (default true). The results are the same
-     * bit for bit; only the time differs.
+     * on a background thread while the current one trains. The results are the same bit for bit;
+     * only the time differs. By default it is on for a GPU, and on a CPU when libtorch runs fewer
+     * intra-op threads than the machine has cores (see {@code CpuThreads}): with libtorch as wide
+     * as the machine, a second busy thread oversubscribes the cores and slows every step (2 to 3x
+     * measured on 2 cores).
      */
     public Builder optPrefetch(boolean prefetch) {
       this.prefetch = prefetch;

@@ -40,6 +40,14 @@ final class InputPrefetcher implements AutoCloseable {
         });
   }
 
+  /**
+   * Whether preparing on a second thread pays: on a GPU always; on a CPU only when libtorch's
+   * intra-op threads leave a core free for it.
+   */
+  static boolean pays(boolean gpu, int libtorchThreads, int cores) {
+    return gpu || libtorchThreads < cores;
+  }
+
   private final DistillationStep step;
   private final NDManager parent;
   private final ExecutorService worker;

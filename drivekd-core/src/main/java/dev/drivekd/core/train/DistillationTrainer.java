@@ -124,13 +124,13 @@ public final class DistillationTrainer implements AutoCloseable {
                 student.device().isGpu(),
                 JniUtils.getNumThreads(),
                 Runtime.getRuntime().availableProcessors());
-    LOG.info(
-        "{}: the next micro-step is prepared {}",
-        student.card().name(),
-        prefetch
-            ? "on a second thread while one trains"
-            : "in line (on a CPU, a second busy thread pays only with libtorch set to fewer"
-                + " threads than cores: -Dai.djl.pytorch.num_threads, see CpuThreads)");
+    if (b.prefetch == null && !prefetch) {
+      LOG.info(
+          "{}: micro-steps are prepared in line; on a CPU a prefetch thread pays only with"
+              + " libtorch set to fewer threads than cores (-Dai.djl.pytorch.num_threads, see"
+              + " CpuThreads)",
+          student.card().name());
+    }
     this.shuffle = b.shuffle;
     this.dataOrder = new ShuffleRandom(b.seed);
     this.listeners = List.copyOf(b.listeners);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code drivekd bench gradproj}: the cost of Asymmetric Gradient Projection. */
@@ -23,6 +24,8 @@ import picocli.CommandLine.Option;
             + " and against a reference-style implementation, at 1M, 10M and 50M float32"
             + " parameters in about 200 tensors.")
 public final class GradprojBench implements Callable<Integer> {
+
+  @Mixin BenchOutput output;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
@@ -43,16 +46,6 @@ public final class GradprojBench implements Callable<Integer> {
       defaultValue = "10000000",
       description = "Largest size at which the reference-style anchor runs (it needs ~15 copies).")
   long referenceMax;
-
-  @Option(names = "--json", description = "Print the figures as one JSON object.")
-  boolean json;
-
-  @Option(
-      names = "--in-process",
-      description =
-          "Measure peak memory in this JVM instead of a child with the allocator setting"
-              + " (glibc then reuses freed memory and the peaks undercount).")
-  boolean inProcess;
 
   @Option(names = "--memory-only", hidden = true, description = "Child mode: peaks only.")
   boolean memoryOnly;
@@ -80,7 +73,7 @@ public final class GradprojBench implements Callable<Integer> {
     }
     results = withPeakMemory(results, bench);
     Map<String, Object> figures = figures(results);
-    if (json) {
+    if (output.json) {
       out.println(
           new ObjectMapper()
               .enable(SerializationFeature.INDENT_OUTPUT)
@@ -103,7 +96,7 @@ public final class GradprojBench implements Callable<Integer> {
       return timed;
     }
     JsonNode peaks = null;
-    if (!inProcess && !MeasuringProcess.active()) {
+    if (!output.inProcess && !MeasuringProcess.active()) {
       List<String> args =
           new ArrayList<>(spec.root().commandLine().getParseResult().originalArgs());
       args.remove("--json");
@@ -151,7 +144,9 @@ public final class GradprojBench implements Callable<Integer> {
     m.put("device", ComputeDevice.select().toString());
     m.put("tasks", GradprojBenchmark.TASKS.length);
     m.put("threads", Runtime.getRuntime().availableProcessors());
-    m.put("peak_memory_measured_in", inProcess ? "this process (undercounts)" : "child process");
+    m.put(
+        "peak_memory_measured_in",
+        output.inProcess ? "this process (undercounts)" : "child process");
     int syncs = 0;
     double extra = 0;
     for (GradprojBenchmark.SizeResult r : results) {

@@ -32,7 +32,8 @@ final class MeasuringProcess {
 
   /**
    * As {@link #run(String, List)}, with {@code jvmOptions} after this JVM's own options (so they
-   * take precedence).
+   * take precedence); heap options ({@code -Xm...}) among them replace this JVM's heap options and
+   * {@code -XX:+AlwaysPreTouch}.
    */
   static String run(String mainClass, List<String> jvmOptions, List<String> args) throws Exception {
     String java =
@@ -40,9 +41,15 @@ final class MeasuringProcess {
             .info()
             .command()
             .orElseThrow(() -> new IllegalStateException("Cannot find this JVM's executable"));
+    boolean ownHeap = jvmOptions.stream().anyMatch(o -> o.startsWith("-Xm"));
     List<String> command = new ArrayList<>();
     command.add(java);
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      // heap options given for the child replace this JVM's
+      if (!ownHeap || !(option.startsWith("-Xm") || option.startsWith("-XX:+AlwaysPreTouch"))) {
+        command.add(option);
+      }
+    }
     command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));

@@ -24,6 +24,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code drivekd bench model}: one training step of the native model against PyTorch eager. */
@@ -38,6 +39,8 @@ import picocli.CommandLine.Option;
           + " that keeps one layer's map against one that keeps every layer's map."
     })
 public final class ModelBench implements Callable<Integer> {
+
+  @Mixin BenchOutput output;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** Largest tolerated logit difference between drivekd and the anchor. */
@@ -135,16 +138,6 @@ public final class ModelBench implements Callable<Integer> {
       defaultValue = "256",
       description = "Sequence length of the peak-memory measurement (default: ${DEFAULT-VALUE}).")
   int memoryLength;
-
-  @Option(
-      names = "--in-process",
-      description =
-          "Measure peak memory in this JVM instead of a child with the allocator setting"
-              + " (glibc then reuses freed memory and the peaks undercount).")
-  boolean inProcess;
-
-  @Option(names = "--json", description = "Print the figures as one JSON object.")
-  boolean json;
 
   @Option(
       names = "--trace",
@@ -271,7 +264,7 @@ public final class ModelBench implements Callable<Integer> {
     Map<String, Double> peaks = peakMemory(device, err);
     Map<String, Object> figures =
         figures(results, peaks, libtorchThreads, threadSource, whyNoAnchor, anchorInfo);
-    if (json) {
+    if (output.json) {
       out.println(
           new ObjectMapper()
               .enable(SerializationFeature.INDENT_OUTPUT)
@@ -436,8 +429,8 @@ public final class ModelBench implements Callable<Integer> {
         err,
         String.format(
             "peak memory: %s L=%d, no map / one layer / all layers, %s",
-            memoryPreset, memoryLength, inProcess ? "in this process" : "in a child JVM"));
-    if (inProcess || MeasuringProcess.active()) {
+            memoryPreset, memoryLength, output.inProcess ? "in this process" : "in a child JVM"));
+    if (output.inProcess || MeasuringProcess.active()) {
       return memoryPeaks(device);
     }
     List<String> args = new ArrayList<>(spec.root().commandLine().getParseResult().originalArgs());
@@ -512,7 +505,9 @@ public final class ModelBench implements Callable<Integer> {
     if (peaks != null) {
       m.put("peak_memory_preset", memoryPreset);
       m.put("peak_memory_length", memoryLength);
-      m.put("peak_memory_measured_in", inProcess ? "this process (undercounts)" : "child process");
+      m.put(
+          "peak_memory_measured_in",
+          output.inProcess ? "this process (undercounts)" : "child process");
       m.put("peak_mb_no_maps", round(peaks.get("no_maps")));
       m.put("peak_mb_one_layer_maps", round(peaks.get("one_layer")));
       m.put("peak_mb_all_layer_maps", round(peaks.get("all_layers")));

@@ -8,8 +8,6 @@ import dev.drivekd.teachers.cache.CachedTeacherTargets;
 import dev.drivekd.teachers.panel.TeacherPanel;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -22,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code drivekd bench trainer}: training throughput and peak memory of the Drive-KD step. */
@@ -33,6 +32,8 @@ import picocli.CommandLine.Option;
             + " three live or cached teachers and the task gradients summed, and with AGP; peak"
             + " memory of the AGP run with live against cached teachers.")
 public final class TrainerBench implements Callable<Integer> {
+
+  @Mixin BenchOutput output;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--samples", defaultValue = "24", description = "Samples per epoch.")
@@ -55,16 +56,6 @@ public final class TrainerBench implements Callable<Integer> {
       defaultValue = "4",
       description = "Gradient accumulation (samples per optimizer step).")
   int accumulation;
-
-  @Option(names = "--json", description = "Print the figures as one JSON object.")
-  boolean json;
-
-  @Option(
-      names = "--in-process",
-      description =
-          "Measure peak memory in this JVM instead of one child per configuration with the"
-              + " allocator setting (glibc then reuses freed memory and the peaks undercount).")
-  boolean inProcess;
 
   @Option(names = "--memory-only", hidden = true, description = "Child mode: one peak only.")
   String memoryOnly;
@@ -91,7 +82,7 @@ public final class TrainerBench implements Callable<Integer> {
     Path work = Files.createTempDirectory("drivekd-bench-trainer");
     try {
       Map<String, Object> figures = measure(work, err);
-      if (json) {
+      if (output.json) {
         out.println(
             JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
       } else {
@@ -139,7 +130,7 @@ public final class TrainerBench implements Callable<Integer> {
     }
     double peakLive;
     double peakCached;
-    if (inProcess || MeasuringProcess.active()) {
+    if (output.inProcess || MeasuringProcess.active()) {
       try (TrainerBenchmark bench =
           new TrainerBenchmark(ComputeDevice.select(), data, accumulation, line -> {})) {
         peakCached = bench.peakMb(TrainerBenchmark.Config.AGP_CACHED, cache);
@@ -209,7 +200,7 @@ public final class TrainerBench implements Callable<Integer> {
     m.put("cache_build_seconds", round(cacheSeconds));
     m.put(
         "peak_memory_measured_in",
-        inProcess
+        output.inProcess
             ? "this process (undercounts)"
             : "child processes, pre-touched " + CHILD_HEAP + " heap, median of " + MEMORY_REPEATS);
     m.put("peak_mb_live_teachers", round(peakLive));
@@ -242,40 +233,15 @@ public final class TrainerBench implements Callable<Integer> {
   private static final int MEMORY_REPEATS = 3;
 
   /**
-   * Like {@link MeasuringProcess#run}, with a fixed, pre-touched Java heap ({@link #CHILD_HEAP}):
-   * the heap is then resident before the baseline is taken and its growth during the epoch (tens of
-   * MB, varying with GC timing) does not enter the peak, which is the native memory the run adds.
+   * {@link MeasuringProcess#run} with a fixed, pre-touched Java heap ({@link #CHILD_HEAP}): the
+   * heap is then resident before the baseline is taken and its growth during the epoch (tens of MB,
+   * varying with GC timing) does not enter the peak, which is the native memory the run adds.
    */
   private static String runChild(List<String> args) throws Exception {
-    String java =
-        ProcessHandle.current()
-            .info()
-            .command()
-            .orElseThrow(() -> new IllegalStateException("Cannot find this JVM's executable"));
-    List<String> command = new ArrayList<>();
-    command.add(java);
-    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!option.startsWith("-Xm") && !option.startsWith("-XX:+AlwaysPreTouch")) {
-        command.add(option);
-      }
-    }
-    command.addAll(List.of("-Xms" + CHILD_HEAP, "-Xmx" + CHILD_HEAP, "-XX:+AlwaysPreTouch"));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("dev.drivekd.examples.cli.DriveKdCommand");
-    command.addAll(args);
-    ProcessBuilder pb =
-        new ProcessBuilder(command)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .redirectInput(ProcessBuilder.Redirect.INHERIT);
-    pb.environment().put(MeasuringProcess.THRESHOLD_VARIABLE, "65536");
-    Process child = pb.start();
-    String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    int status = child.waitFor();
-    if (status != 0) {
-      throw new IllegalStateException("The measuring process exited with status " + status);
-    }
-    return out;
+    return MeasuringProcess.run(
+        "dev.drivekd.examples.cli.DriveKdCommand",
+        List.of("-Xms" + CHILD_HEAP, "-Xmx" + CHILD_HEAP, "-XX:+AlwaysPreTouch"),
+        args);
   }
 
   private static final String CHILD_HEAP = "384m";

@@ -521,6 +521,11 @@ public final class DistillationTrainer implements AutoCloseable {
     return window.get(param);
   }
 
+  /** Arrays alive in the trainer's own manager (window, task buffers, prepared inputs): tests. */
+  int managedArrays() {
+    return manager.getManagedArrays().size();
+  }
+
   /** The thread that prepares the next micro-step, or null when preparing in line. */
   private ExecutorService prefetchWorker() {
     if (prefetch && prefetchWorker == null) {

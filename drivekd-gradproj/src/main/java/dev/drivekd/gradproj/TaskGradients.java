@@ -28,9 +28,10 @@ public final class TaskGradients implements AutoCloseable {
 
   /**
    * Models whose K x N gradients fit in this many bytes are stored packed ({@link #packed()}):
-   * there, per-operation overhead, not arithmetic, dominates the combine.
+   * there, per-operation overhead, not arithmetic, dominates the combine. System property {@code
+   * drivekd.gradproj.packLimitBytes} (default 64 MiB; 0 never packs).
    */
-  static final long PACK_LIMIT_BYTES = 64L << 20;
+  static final long PACK_LIMIT_BYTES = Long.getLong("drivekd.gradproj.packLimitBytes", 64L << 20);
 
   private final NDArray[] buffers;
   private final NDArray packed;

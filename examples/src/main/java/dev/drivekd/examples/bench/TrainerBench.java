@@ -137,7 +137,10 @@ public final class TrainerBench implements Callable<Integer> {
         peakLive = bench.peakMb(TrainerBenchmark.Config.AGP_LIVE, cache);
       }
     } else {
-      err.println("[bench] trainer: peak memory, child processes (3 per configuration)");
+      err.println(
+          "[bench] trainer: peak memory, child processes ("
+              + MEMORY_REPEATS
+              + " per configuration)");
       err.flush();
       double[] live = new double[MEMORY_REPEATS];
       double[] cachedPeaks = new double[MEMORY_REPEATS];
@@ -230,7 +233,7 @@ public final class TrainerBench implements Callable<Integer> {
     return JSON.readTree(out).get("peak_mb").asDouble();
   }
 
-  private static final int MEMORY_REPEATS = 3;
+  private static final int MEMORY_REPEATS = 5;
 
   /**
    * {@link MeasuringProcess#run} with a fixed, pre-touched Java heap ({@link #CHILD_HEAP}): the

@@ -19,6 +19,7 @@ import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DatasetException;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.engine.Scalars;
 import dev.drivekd.core.loss.AttentionLoss;
 import dev.drivekd.core.loss.CapabilitySignalLoss;
 import dev.drivekd.core.loss.NextTokenCrossEntropy;
@@ -161,7 +162,7 @@ class DistillationTrainerTest {
                 : recipe
                     .loss(TaskKeys.capability(task).orElseThrow())
                     .evaluate(out.attention(), targets, batch.layout());
-        gc.backward(loss.mul(0.5f)); // s = 1/A
+        gc.backward(Scalars.mul(loss, 0.5)); // s = 1/A (a libtorch-owned constant: see Scalars)
       }
       boolean[] all = new boolean[params.size()];
       java.util.Arrays.fill(all, true);

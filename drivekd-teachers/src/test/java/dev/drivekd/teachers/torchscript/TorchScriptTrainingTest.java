@@ -17,6 +17,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.attention.TokenLayout;
+import dev.drivekd.core.engine.Scalars;
 import dev.drivekd.core.loss.CapabilitySignalLoss;
 import dev.drivekd.core.loss.NextTokenCrossEntropy;
 import dev.drivekd.core.model.ForwardRequest;
@@ -175,7 +176,7 @@ class TorchScriptTrainingTest {
             ModelOutput out = student.forward(batch, ForwardRequest.attentionOf(-2), true);
             NDArray ce = crossEntropy.evaluate(out.logits(), batch.layout().labels(step));
             NDArray attention = planning.evaluate(out.attention(), teacher, batch.layout());
-            NDArray loss = ce.add(attention.mul(100));
+            NDArray loss = ce.add(Scalars.mul(attention, 100)); // a constant GC cannot free
             collector.backward(loss);
             losses.add(loss.getFloat());
             attentionLosses.add(attention.getFloat());

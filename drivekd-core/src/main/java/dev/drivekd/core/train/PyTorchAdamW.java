@@ -102,14 +102,14 @@ public final class PyTorchAdamW extends Optimizer {
       if (weightDecay != 0) {
         weight.muli((float) (1 - lr * weightDecay));
       }
-      state.expAvg.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
-      state.expAvgSq.muli((float) beta2).addi(g.mul((float) (1 - beta2)).muli(g));
+      state.expAvg.muli((float) beta1).addi(g.mul((float) (1 - beta1))); // no graph
+      state.expAvgSq.muli((float) beta2).addi(g.mul((float) (1 - beta2)).muli(g)); // no graph
       double biasCorrection1 = 1 - Math.pow(beta1, state.step);
       double biasCorrection2 = 1 - Math.pow(beta2, state.step);
       double stepSize = lr / biasCorrection1;
       NDArray denom =
           state.expAvgSq.sqrt().divi((float) Math.sqrt(biasCorrection2)).addi((float) eps);
-      weight.addi(state.expAvg.mul((float) -stepSize).divi(denom));
+      weight.addi(state.expAvg.mul((float) -stepSize).divi(denom)); // no graph
     } finally {
       if (restoreGradMode) {
         JniUtils.setGradMode(true);

@@ -67,6 +67,6 @@ final class AttentionMasks {
 
   private static NDArray additive(NDArray visible) {
     // (visible - 1) * MAX: +0 where visible, the float32 minimum where masked
-    return visible.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE);
+    return visible.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE); // no graph
   }
 }

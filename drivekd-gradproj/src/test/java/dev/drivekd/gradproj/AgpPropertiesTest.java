@@ -303,6 +303,40 @@ class AgpPropertiesTest {
   }
 
   @Test
+  void zeroRowsBecomeAbsentInBothLayouts() {
+    List<Shape> shapes = List.of(new Shape(2), new Shape(3), new Shape(1, 2), new Shape(1));
+    for (long limit : new long[] {TaskGradients.PACK_LIMIT_BYTES, 0}) {
+      try (NDManager m = manager.newSubManager();
+          TaskGradients g =
+              TaskGradients.create(m, List.of("ce", "a"), shapes, DataType.FLOAT32, limit)) {
+        assertEquals(limit == 0, g.packed() == null);
+        g.snapshot(
+            "ce",
+            List.of(
+                m.create(new float[] {0, 0}), // zero: absent
+                m.create(new float[] {0, 1e-30f, 0}), // tiny but not zero: present
+                m.create(new float[] {-0f, 0f}, new Shape(1, 2)), // -0 is zero: absent
+                m.create(new float[] {Float.NaN}))); // NaN is not zero: present
+        g.snapshot(
+            "a",
+            List.of(
+                m.create(new float[] {1, 0}),
+                m.create(new float[] {0, 0, 0}),
+                m.create(new float[] {0, 3}, new Shape(1, 2)),
+                m.create(new float[] {0})));
+        g.markZeroRowsAbsent();
+        boolean[][] expected = {{false, true, false, true}, {true, false, true, false}};
+        for (int k = 0; k < 2; k++) {
+          for (int p = 0; p < shapes.size(); p++) {
+            assertEquals(
+                expected[k][p], g.isPresent(k, p), "limit " + limit + ", task " + k + ", p" + p);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void reusingTheBuffersLeaksNothing() {
     RandomGradients r = new RandomGradients(31, 4, 6, 0.3);
     try (NDManager m = manager.newSubManager();
@@ -315,6 +349,7 @@ class AgpPropertiesTest {
           for (int k = 0; k < 4; k++) {
             g.snapshot(r.tasks.get(k), r.arrays(stepManager, k, 1.0 + step));
           }
+          g.markZeroRowsAbsent();
           try (CombinedGradient c = agp.combine(g)) {
             c.addTo(0, target);
           }

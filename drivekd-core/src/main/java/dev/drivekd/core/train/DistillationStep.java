@@ -223,7 +223,7 @@ final class DistillationStep {
       }
       ParameterGradients.zero(parameters);
     }
-    GradientSupport.markUnreached(g, step);
+    g.markZeroRowsAbsent(); // tasks absent where their loss does not reach (method.md 4.6)
     Map<String, Float> weights =
         size == 1
             ? mixing.taskWeights(samples.get(0).capability(), weighting)

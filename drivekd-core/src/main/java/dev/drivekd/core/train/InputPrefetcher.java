@@ -21,23 +21,42 @@ import java.util.function.IntFunction;
  */
 final class InputPrefetcher implements AutoCloseable {
 
-  /** The single preparing thread of a trainer; preparations never run concurrently. */
+  /**
+   * The single preparing thread of a trainer (preparations never run concurrently). It runs
+   * libtorch serially and without grad mode: a second OpenMP team would compete with the training
+   * thread's (see {@code CpuThreads}). libtorch's thread count is per thread once a thread has used
+   * it, but setting it also sets the count that threads starting later inherit; that count is set
+   * back to the calling thread's before this returns, so nothing else changes.
+   */
   static ExecutorService newWorker() {
-    return Executors.newSingleThreadExecutor(
-        task -> {
-          Thread t =
-              new Thread(
-                  () -> {
-                    JniUtils.setGradMode(false); // teachers build no graph on this thread
-                    // serial on this thread: a second OpenMP team would compete with the
-                    // student's (see CpuThreads); the training thread has set its own already
-                    JniUtils.setNumThreads(1);
-                    task.run();
-                  },
-                  "drivekd-prefetch");
-          t.setDaemon(true);
-          return t;
-        });
+    int callerThreads = JniUtils.getNumThreads();
+    ExecutorService worker =
+        Executors.newSingleThreadExecutor(
+            task -> {
+              Thread t = new Thread(task, "drivekd-prefetch");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      worker
+          .submit(
+              () -> {
+                JniUtils.getNumThreads(); // libtorch gives this thread its count now...
+                JniUtils.setNumThreads(1); // ...then this thread runs serially
+                JniUtils.setGradMode(false); // teachers build no graph on this thread
+              })
+          .get();
+    } catch (InterruptedException e) {
+      worker.shutdownNow();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting the prefetch thread", e);
+    } catch (ExecutionException e) {
+      worker.shutdownNow();
+      throw new IllegalStateException("cannot start the prefetch thread", e.getCause());
+    } finally {
+      JniUtils.setNumThreads(callerThreads); // what threads starting later inherit, as before
+    }
+    return worker;
   }
 
   /**

@@ -65,6 +65,15 @@ public final class SyntheticDrivingData {
     }
   }
 
+  /**
+   * {@link #write}s {@code records} into {@code dir} and reads them back with {@code dir} as the
+   * data root.
+   */
+  public static DrivingDataset create(Path dir, List<Record> records, int imageSide, long seed) {
+    Path file = write(dir, records, imageSide, seed);
+    return DrivingDatasetReader.builder().optDataRoot(dir).build().read(file);
+  }
+
   private static BufferedImage noise(int side, Random random) {
     BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < side; y++) {

@@ -59,6 +59,9 @@ final class DistillationStep {
   private final TaskGradientPool pool;
   private final NextTokenCrossEntropy crossEntropy = NextTokenCrossEntropy.create();
 
+  /** Every parameter, for snapshots: unreached ones are found after the backward (zero rows). */
+  private final boolean[] allReached;
+
   DistillationStep(
       VisionLanguageModel student,
       List<Parameter> parameters,
@@ -78,6 +81,8 @@ final class DistillationStep {
     this.weighting = weighting;
     this.projection = projection;
     this.pool = pool;
+    this.allReached = new boolean[parameters.size()];
+    Arrays.fill(allReached, true);
   }
 
   /** The result of one micro-step before the trainer adds its bookkeeping. */
@@ -219,7 +224,7 @@ final class DistillationStep {
         NDArray scaled = taskLosses.get(k);
         boolean keepGraph = k < tasks.size() - 1;
         JniUtils.backward((PtNDArray) scaled, (PtNDArray) scaled.onesLike(), keepGraph, false);
-        GradientWriter.snapshot(g, tasks.get(k), parameters, allReached());
+        GradientWriter.snapshot(g, tasks.get(k), parameters, allReached);
       }
       ParameterGradients.zero(parameters);
     }
@@ -411,20 +416,6 @@ final class DistillationStep {
       }
     }
     return active;
-  }
-
-  private boolean[] allReached() {
-    boolean[] reached = new boolean[parameters.size()];
-    Arrays.fill(reached, true);
-    return reached;
-  }
-
-  private static Map<String, Float> named(List<String> tasks, float[] values) {
-    Map<String, Float> m = new LinkedHashMap<>();
-    for (int k = 0; k < tasks.size(); k++) {
-      m.put(tasks.get(k), values[k]);
-    }
-    return m;
   }
 
   private Outcome skipped(Map<String, Float> losses, String why) {

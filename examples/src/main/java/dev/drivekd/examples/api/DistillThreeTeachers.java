@@ -95,8 +95,7 @@ public final class DistillThreeTeachers {
       String[] t = templates[i % templates.length];
       records.add(new SyntheticDrivingData.Record(t[0], t[1], t[2]));
     }
-    Path file = SyntheticDrivingData.write(dir, records, 32, 7);
-    return DrivingDatasetReader.builder().optDataRoot(dir).build().read(file);
+    return SyntheticDrivingData.create(dir, records, 32, 7);
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.drivekd.examples.bench;
 
+import static dev.drivekd.examples.bench.BenchSupport.round;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -153,15 +155,13 @@ public final class GradprojBench implements Callable<Integer> {
       syncs = Math.max(syncs, r.hostSyncsPerCombine());
       extra = Math.max(extra, r.agpExtraParamBuffers());
       String tag = label(r.parameters());
-      m.put("ratio_to_plain_sum_" + tag, GradprojBenchmark.round(r.agpMs() / r.plainSumMs()));
+      m.put("ratio_to_plain_sum_" + tag, round(r.agpMs() / r.plainSumMs()));
       if (!Double.isNaN(r.referenceStyleMs())) {
-        m.put(
-            "speedup_vs_reference_style_" + tag,
-            GradprojBenchmark.round(r.referenceStyleMs() / r.agpMs()));
+        m.put("speedup_vs_reference_style_" + tag, round(r.referenceStyleMs() / r.agpMs()));
       }
     }
     m.put("host_syncs_per_combine", syncs);
-    m.put("extra_param_sized_buffers", GradprojBenchmark.round(extra));
+    m.put("extra_param_sized_buffers", round(extra));
     List<Map<String, Object>> rows = new ArrayList<>();
     results.forEach(r -> rows.add(r.toMap()));
     m.put("sizes", rows);

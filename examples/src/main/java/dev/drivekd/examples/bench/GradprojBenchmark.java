@@ -1,5 +1,7 @@
 package dev.drivekd.examples.bench;
 
+import static dev.drivekd.examples.bench.BenchSupport.round;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -402,9 +404,5 @@ final class GradprojBenchmark {
       }
     }
     return best;
-  }
-
-  static double round(double v) {
-    return Math.round(v * 1000.0) / 1000.0;
   }
 }

@@ -1,5 +1,8 @@
 package dev.drivekd.examples.bench;
 
+import static dev.drivekd.examples.bench.BenchSupport.deleteRecursively;
+import static dev.drivekd.examples.bench.BenchSupport.round;
+
 import ai.djl.Device;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,19 +12,16 @@ import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.model.internvl.InternVlConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -572,25 +572,5 @@ public final class ModelBench implements Callable<Integer> {
 
   static String key(String preset) {
     return preset.replace('-', '_');
-  }
-
-  static double round(double v) {
-    return Math.round(v * 1000.0) / 1000.0;
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(ModelBench::deleteQuietly);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      // a temporary file left behind is harmless
-    }
   }
 }

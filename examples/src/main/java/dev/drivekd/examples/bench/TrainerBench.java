@@ -1,23 +1,23 @@
 package dev.drivekd.examples.bench;
 
+import static dev.drivekd.examples.bench.BenchSupport.deleteRecursively;
+import static dev.drivekd.examples.bench.BenchSupport.round;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.teachers.cache.CachedTeacherTargets;
 import dev.drivekd.teachers.panel.TeacherPanel;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -306,20 +306,5 @@ public final class TrainerBench implements Callable<Integer> {
         f.get("peak_mb_cached_teachers"),
         f.get("teacher_weights_mb"),
         f.get("goal_cached_saves_teacher_weights"));
-  }
-
-  private static double round(double v) {
-    return Math.round(v * 1000.0) / 1000.0;
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

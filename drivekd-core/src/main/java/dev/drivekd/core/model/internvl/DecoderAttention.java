@@ -115,19 +115,8 @@ final class DecoderAttention extends InternVlBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    // inputs: x, cos, sin[, mask]; params: "keepProbabilities" -> Boolean
-    boolean keep = params != null && Boolean.TRUE.equals(params.get("keepProbabilities"));
-    NDArray[] result =
-        apply(
-            store,
-            inputs.get(0),
-            new RotaryEmbedding.Tables(inputs.get(1), inputs.get(2)),
-            inputs.size() > 3 ? inputs.get(3) : null,
-            keep,
-            null,
-            0,
-            training);
-    return result[1] == null ? new NDList(result[0]) : new NDList(result[0], result[1]);
+    BlockInputs in = BlockInputs.of(inputs, params);
+    return blockOutputs(apply(store, in.x(), in.rope(), in.mask(), in.keep(), null, 0, training));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -8,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -68,6 +70,26 @@ abstract class InternVlBlock extends AbstractBlock {
     for (InternVlBlock child : modules.values()) {
       child.initialize(manager, dataType, inputShapes);
     }
+  }
+
+  /**
+   * The DJL-block inputs of an attention-bearing block, {@code [x, cos, sin(, mask)]}, with {@code
+   * "keepProbabilities" -> true} in {@code params} when the caller wants the probabilities.
+   */
+  record BlockInputs(NDArray x, RotaryEmbedding.Tables rope, NDArray mask, boolean keep) {
+
+    static BlockInputs of(NDList inputs, PairList<String, Object> params) {
+      return new BlockInputs(
+          inputs.get(0),
+          new RotaryEmbedding.Tables(inputs.get(1), inputs.get(2)),
+          inputs.size() > 3 ? inputs.get(3) : null,
+          params != null && Boolean.TRUE.equals(params.get("keepProbabilities")));
+    }
+  }
+
+  /** {@code [output, probabilities]} as a DJL block returns it (without probabilities if null). */
+  static NDList blockOutputs(NDArray[] result) {
+    return result[1] == null ? new NDList(result[0]) : new NDList(result[0], result[1]);
   }
 
   /**

@@ -1,18 +1,16 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /**
  * {@code y = x W^T + b} with {@code W} stored {@code [out, in]} as in PyTorch ({@code weight},
  * optional {@code bias}).
  */
-final class Dense extends InternVlBlock {
+final class Dense extends SingleInputBlock {
 
   private final long in;
   private final long out;
@@ -26,16 +24,11 @@ final class Dense extends InternVlBlock {
     this.bias = withBias ? parameter("bias", new Shape(out), ParameterInit.constant(0f)) : null;
   }
 
+  @Override
   NDArray apply(ParameterStore store, NDArray x, boolean training) {
     NDArray w = value(store, weight, x, training);
     NDArray b = bias == null ? null : value(store, bias, x, training);
     return Linear.linear(x, w, b).singletonOrThrow();
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

@@ -1,15 +1,13 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /** LayerNorm over the last axis with {@code weight} (ones) and {@code bias} (zeros). */
-final class LayerNormBlock extends InternVlBlock {
+final class LayerNormBlock extends SingleInputBlock {
 
   private final Shape normalized;
   private final float eps;
@@ -23,16 +21,11 @@ final class LayerNormBlock extends InternVlBlock {
     this.bias = parameter("bias", normalized, ParameterInit.constant(0f));
   }
 
+  @Override
   NDArray apply(ParameterStore store, NDArray x, boolean training) {
     return LayerNorm.layerNorm(
             x, normalized, value(store, weight, x, training), value(store, bias, x, training), eps)
         .singletonOrThrow();
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

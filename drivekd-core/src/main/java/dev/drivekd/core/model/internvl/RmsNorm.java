@@ -1,18 +1,16 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /**
  * Qwen2's RMSNorm: {@code y = w * x / sqrt(mean(x^2) + eps)} over the last axis, computed in
  * float32 and cast back to the input type ({@code weight} starts at ones).
  */
-final class RmsNorm extends InternVlBlock {
+final class RmsNorm extends SingleInputBlock {
 
   private final float eps;
   private final Parameter weight;
@@ -22,6 +20,7 @@ final class RmsNorm extends InternVlBlock {
     this.weight = parameter("weight", new Shape(dim), ParameterInit.constant(1f));
   }
 
+  @Override
   NDArray apply(ParameterStore store, NDArray x, boolean training) {
     DataType type = x.getDataType();
     NDArray h = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
@@ -31,12 +30,6 @@ final class RmsNorm extends InternVlBlock {
       normed = normed.toType(type, false);
     }
     return normed.mul(value(store, weight, x, training));
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

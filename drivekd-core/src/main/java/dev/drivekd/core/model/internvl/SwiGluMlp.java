@@ -1,14 +1,12 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /** Qwen2's MLP: {@code down_proj(silu(gate_proj(x)) * up_proj(x))}, no biases. */
-final class SwiGluMlp extends InternVlBlock {
+final class SwiGluMlp extends SingleInputBlock {
 
   private final Dense gate;
   private final Dense up;
@@ -20,16 +18,11 @@ final class SwiGluMlp extends InternVlBlock {
     this.down = module("down_proj", new Dense(intermediate, hidden, false, std));
   }
 
+  @Override
   NDArray apply(ParameterStore store, NDArray x, boolean training) {
     NDArray g = gate.apply(store, x, training);
     NDArray silu = g.mul(Activation.sigmoid(g));
     return down.apply(store, silu.mul(up.apply(store, x, training)), training);
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

@@ -1,16 +1,14 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /** The token embedding table {@code weight [V, D]}; a lookup gives dense gradients. */
-final class TokenEmbedding extends InternVlBlock {
+final class TokenEmbedding extends SingleInputBlock {
 
   private final long vocabulary;
   private final long hidden;
@@ -23,15 +21,10 @@ final class TokenEmbedding extends InternVlBlock {
   }
 
   /** {@code [B, L]} int64 ids to {@code [B, L, D]}. */
+  @Override
   NDArray apply(ParameterStore store, NDArray ids, boolean training) {
     return Embedding.embedding(ids, value(store, weight, ids, training), SparseFormat.DENSE)
         .singletonOrThrow();
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

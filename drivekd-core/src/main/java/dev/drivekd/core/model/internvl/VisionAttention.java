@@ -4,14 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import dev.drivekd.core.engine.Scalars;
 
 /**
  * InternViT's bidirectional attention with a fused {@code qkv} projection and an output {@code
  * proj}, as its eager path: {@code softmax((q * d^-0.5) k^T) v}.
  */
-final class VisionAttention extends InternVlBlock {
+final class VisionAttention extends SingleInputBlock {
 
   private final int heads;
   private final int headDim;
@@ -29,6 +28,7 @@ final class VisionAttention extends InternVlBlock {
   }
 
   /** {@code [N, T, C]} to {@code [N, T, C]}. */
+  @Override
   NDArray apply(ParameterStore store, NDArray x, boolean training) {
     Shape shape = x.getShape();
     long n = shape.get(0);
@@ -43,12 +43,6 @@ final class VisionAttention extends InternVlBlock {
     NDArray probabilities = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1);
     NDArray context = probabilities.matMul(v).transpose(0, 2, 1, 3).reshape(n, t, c);
     return proj.apply(store, context, training);
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

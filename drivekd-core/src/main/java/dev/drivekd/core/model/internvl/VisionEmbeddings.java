@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /**
  * InternViT's embeddings: a stride-{@code p} convolution cuts the image into patches ({@code
@@ -15,7 +14,7 @@ import ai.djl.util.PairList;
  * position_embedding}s are added ({@code [1, P+1, C]}; at the trained resolution InternViT's
  * bicubic resize of the table is the identity).
  */
-final class VisionEmbeddings extends InternVlBlock {
+final class VisionEmbeddings extends SingleInputBlock {
 
   private final InternVlConfig.VisionConfig config;
   private final Parameter classEmbedding;
@@ -40,6 +39,7 @@ final class VisionEmbeddings extends InternVlBlock {
   }
 
   /** {@code [N, 3, S, S]} pixels to {@code [N, P+1, C]} tokens (CLS first). */
+  @Override
   NDArray apply(ParameterStore store, NDArray pixels, boolean training) {
     Shape shape = pixels.getShape();
     if (shape.dimension() != 4
@@ -74,12 +74,6 @@ final class VisionEmbeddings extends InternVlBlock {
             .add(value(store, classEmbedding, pixels, training));
     NDArray tokens = NDArrays.concat(new NDList(cls, patches), 1);
     return tokens.add(value(store, positionEmbedding, pixels, training));
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

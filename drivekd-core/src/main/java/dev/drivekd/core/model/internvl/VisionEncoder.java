@@ -1,10 +1,8 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,7 +10,7 @@ import java.util.List;
  * InternViT ({@code vision_model}): {@code embeddings} then {@code encoder.layers.i}; the last
  * hidden state is the output (InternViT has no final norm).
  */
-final class VisionEncoder extends InternVlBlock {
+final class VisionEncoder extends SingleInputBlock {
 
   private final InternVlConfig.VisionConfig config;
   private final VisionEmbeddings embeddings;
@@ -27,6 +25,7 @@ final class VisionEncoder extends InternVlBlock {
   }
 
   /** {@code [N, 3, S, S]} to the last hidden state {@code [N, P+1, C]}. */
+  @Override
   NDArray apply(ParameterStore store, NDArray pixels, boolean training) {
     NDArray hidden = embeddings.apply(store, pixels, training);
     for (VisionLayer layer : layers) {
@@ -35,12 +34,6 @@ final class VisionEncoder extends InternVlBlock {
       hidden = next;
     }
     return hidden;
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

@@ -1,20 +1,18 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /**
  * One InternViT block, pre-LayerNorm: {@code h += attn(norm1(h)) * ls1; h += mlp(norm2(h)) * ls2}
  * with {@code mlp = fc2(gelu(fc1(x)))}; without layer scale the products are skipped. Runs in its
  * own {@link NDScope}.
  */
-final class VisionLayer extends InternVlBlock {
+final class VisionLayer extends SingleInputBlock {
 
   private final LayerNormBlock norm1;
   private final VisionAttention attention;
@@ -41,6 +39,7 @@ final class VisionLayer extends InternVlBlock {
     }
   }
 
+  @Override
   NDArray apply(ParameterStore store, NDArray hidden, boolean training) {
     NDArray out;
     try (NDScope scope = new NDScope()) {
@@ -61,12 +60,6 @@ final class VisionLayer extends InternVlBlock {
     }
     escape(out);
     return out;
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

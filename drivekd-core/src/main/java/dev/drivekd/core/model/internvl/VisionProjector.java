@@ -1,14 +1,12 @@
 package dev.drivekd.core.model.internvl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /** InternVL's {@code mlp1}: LayerNorm(4C) → Linear(4C, D) → GELU → Linear(D, D). */
-final class VisionProjector extends InternVlBlock {
+final class VisionProjector extends SingleInputBlock {
 
   private final LayerNormBlock norm;
   private final Dense in;
@@ -22,15 +20,10 @@ final class VisionProjector extends InternVlBlock {
     this.out = module("3", new Dense(llmHidden, llmHidden, true, std));
   }
 
+  @Override
   NDArray apply(ParameterStore store, NDArray x, boolean training) {
     NDArray h = Activation.gelu(in.apply(store, norm.apply(store, x, training), training));
     return out.apply(store, h, training);
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-    return new NDList(apply(store, inputs.singletonOrThrow(), training));
   }
 
   @Override

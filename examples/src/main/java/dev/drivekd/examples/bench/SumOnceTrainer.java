@@ -9,6 +9,7 @@ import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.engine.ParameterGradients;
 import dev.drivekd.core.engine.Scalars;
 import dev.drivekd.core.loss.NextTokenCrossEntropy;
 import dev.drivekd.core.model.BatchEncoder;
@@ -122,7 +123,7 @@ final class SumOnceTrainer {
             window.get(j).addi(grad);
           }
         }
-        GradientWriter.zero(parameters);
+        ParameterGradients.zero(parameters); // as the trainer zeroes them
       }
     }
   }

@@ -70,6 +70,14 @@ final class DemoCommand implements Callable<Integer> {
           "Learning rate of the dynamic loss weights (default: ${DEFAULT-VALUE}, the paper's).")
   double balancerRate;
 
+  @Option(
+      names = "--attention-weight",
+      defaultValue = "1",
+      description =
+          "Static weight of each attention loss, CE's being 1 (default: ${DEFAULT-VALUE}, the"
+              + " paper's).")
+  double attentionWeight;
+
   @Option(names = "--seed", defaultValue = "7", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -94,7 +102,14 @@ final class DemoCommand implements Callable<Integer> {
     DriveKdDemo.Result result =
         DriveKdDemo.run(
             new DriveKdDemo.Options(
-                dataset, run, teacherEpochs, epochs, learningRate, balancerRate, seed));
+                dataset,
+                run,
+                teacherEpochs,
+                epochs,
+                learningRate,
+                balancerRate,
+                attentionWeight,
+                seed));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       JsonOutput.print(out, figures(result, run));
@@ -116,12 +131,12 @@ final class DemoCommand implements Callable<Integer> {
         "capability", "samples", "teacher CE", "CE: CE-only|KD", "attention gap: CE-only|KD");
     for (Capability c : Capability.values()) {
       double[] t = r.teacherCe().get(c);
+      String teacher = Double.isNaN(t[0]) ? "(loaded)" : String.format("%.3f->%.3f", t[0], t[1]);
       out.printf(
-          "%-11s %8d %8.3f->%-8.3f %8.3f|%-8.3f %10.3g|%-10.3g%n",
+          "%-11s %8d %18s %8.3f|%-8.3f %10.3g|%-10.3g%n",
           c.name().toLowerCase(),
           r.samples().get(c),
-          t[0],
-          t[1],
+          teacher,
           r.plain().meanCrossEntropy(c),
           r.distilled().meanCrossEntropy(c),
           r.plain().meanOwnTeacherLoss(c),
@@ -136,6 +151,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println("question:  " + oneLine(r.question()));
     out.println("reference: " + oneLine(r.reference()));
     out.println("Drive-KD student (greedy): " + oneLine(r.answer()));
+    out.println("its teacher (greedy):      " + oneLine(r.teacherAnswer()));
     out.println();
     out.println(
         "run folder: "
@@ -164,6 +180,7 @@ final class DemoCommand implements Callable<Integer> {
     f.put("optimizer_steps_drivekd", r.distilledRun().optimizerSteps());
     f.put("skipped_updates_drivekd", r.distilledRun().skippedUpdates());
     f.put("answer_drivekd", r.answer());
+    f.put("answer_teacher", r.teacherAnswer());
     f.put("plot", r.plot().toAbsolutePath().toString());
     return f;
   }

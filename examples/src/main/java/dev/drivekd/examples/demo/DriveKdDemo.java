@@ -76,6 +76,8 @@ public final class DriveKdDemo {
    * @param studentEpochs epochs of each student over the whole dataset
    * @param learningRate peak learning rate of every run (cosine, 10 % warm-up)
    * @param balancerRate learning rate of the dynamic loss weights (the paper's is 3e-4)
+   * @param attentionWeight static weight of each of the three attention losses (the paper's is 1,
+   *     as CE's)
    * @param seed seed of the models, the data order and the projection
    */
   public record Options(
@@ -85,6 +87,7 @@ public final class DriveKdDemo {
       int studentEpochs,
       double learningRate,
       double balancerRate,
+      double attentionWeight,
       long seed) {}
 
   /**
@@ -100,6 +103,7 @@ public final class DriveKdDemo {
    * @param question the question of the sample answered by greedy decoding
    * @param reference that sample's reference answer
    * @param answer the Drive-KD student's greedy answer
+   * @param teacherAnswer the greedy answer of the teacher of that sample's capability
    * @param plot the loss plot
    */
   public record Result(
@@ -112,6 +116,7 @@ public final class DriveKdDemo {
       String question,
       String reference,
       String answer,
+      String teacherAnswer,
       Path plot) {}
 
   private final Options options;
@@ -174,6 +179,8 @@ public final class DriveKdDemo {
         AgreementReport distilledScores = agreement.evaluate(distilled, dataset);
         DrivingSample shown = dataset.get(0);
         String answer = greedyAnswer(distilled, encoder, tokenizer, shown);
+        InternVlModel teacher = teachers.get(shown.capability());
+        String teacherAnswer = greedyAnswer(teacher, encoder(tokenizer, teacher), tokenizer, shown);
         Path plot = runDir.resolve("losses.png");
         LossPlot.write(plot, plainRun, distilledRun, TASKS, dataset.size());
         return new Result(
@@ -186,6 +193,7 @@ public final class DriveKdDemo {
             shown.question(),
             shown.answer(),
             answer,
+            teacherAnswer,
             plot);
       }
     } finally {
@@ -322,13 +330,23 @@ public final class DriveKdDemo {
           .optTeachers(TeacherPanel.of(teachers))
           .optLossWeighting(
               LossWeighting.dynamic(
-                  TaskKeys.defaultStaticWeights(),
+                  staticWeights(options.attentionWeight()),
                   DynamicWeightConfig.defaults().withLearningRate(options.balancerRate())));
     }
     try (MetricsFileListener metrics = new MetricsFileListener(dir.resolve("metrics.jsonl"));
         DistillationTrainer trainer = builder.addTrainingListener(metrics).build()) {
       return trainer.fit(dataset);
     }
+  }
+
+  /** CE at 1, each capability's attention loss at {@code attention}. */
+  static Map<String, Double> staticWeights(double attention) {
+    Map<String, Double> weights = new java.util.LinkedHashMap<>();
+    weights.put(TaskKeys.CE, 1.0);
+    for (Capability c : Capability.values()) {
+      weights.put(TaskKeys.of(c), attention);
+    }
+    return weights;
   }
 
   private LrSchedule schedule(long steps) {
@@ -346,7 +364,8 @@ public final class DriveKdDemo {
       VlmBatch prompt =
           encoder.encodeSamples(manager, List.of(sample), BatchEncoder.PromptMode.OPEN_ENDED);
       long[] ids = student.generate(prompt, 64, tokenizer.endOfTurnId());
-      return tokenizer.decode(ids);
+      String text = tokenizer.decode(ids).trim();
+      return text.isEmpty() ? "(nothing before the end of the turn)" : text;
     }
   }
 

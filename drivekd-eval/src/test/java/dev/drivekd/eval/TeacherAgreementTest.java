@@ -95,13 +95,7 @@ class TeacherAgreementTest {
     if (teacher != null) {
       builder
           .optTeachers(TeacherPanel.single(teacher))
-          .optLossWeighting(
-              LossWeighting.staticWeights(
-                  Map.of(
-                      "ce", 1.0,
-                      "p:first_att_Atv", 10000.0,
-                      "r:intermediate", 10000.0,
-                      "d:penult_att_Atv", 10000.0)));
+          .optLossWeighting(LossWeighting.staticWeights(TinyDriving.strongAttentionWeights()));
     }
     try (DistillationTrainer trainer = builder.build()) {
       trainer.fit(tiny.dataset);

@@ -12,6 +12,7 @@ import dev.drivekd.core.text.WordTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A six-sample driving dataset (two per capability, one 24 x 24 noise image each), its word
@@ -65,6 +66,18 @@ public class TinyDriving {
         new InternVlConfig(
             base.name(), base.tokenizer(), 0.5, base.vision(), base.projector(), base.language());
     return InternVlModel.create(sharp, Device.cpu(), seed);
+  }
+
+  /**
+   * Static loss weights that make the attention losses matter on these tiny models: their MSEs are
+   * ~1e-3 against a CE of ~4, so each is weighted 10^4 against CE's 1.
+   */
+  public static Map<String, Double> strongAttentionWeights() {
+    return Map.of(
+        "ce", 1.0,
+        "p:first_att_Atv", 10000.0,
+        "r:intermediate", 10000.0,
+        "d:penult_att_Atv", 10000.0);
   }
 
   /** The batch encoder for a model of {@code card} with this tokenizer. */

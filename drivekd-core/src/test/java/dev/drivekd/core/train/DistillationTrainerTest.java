@@ -28,6 +28,7 @@ import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
+import dev.drivekd.core.testing.TinyDriving;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.listener.EpochReport;
 import dev.drivekd.core.train.listener.StepReport;
@@ -196,13 +197,7 @@ class DistillationTrainerTest {
               .optAccumulation(2)
               .optSchedule(LrSchedule.constant(3e-3))
               // attention MSEs are ~1e-3 against a CE of ~4: weight them up so that they matter
-              .optLossWeighting(
-                  LossWeighting.staticWeights(
-                      Map.of(
-                          "ce", 1.0,
-                          "p:first_att_Atv", 10000.0,
-                          "r:intermediate", 10000.0,
-                          "d:penult_att_Atv", 10000.0)))
+              .optLossWeighting(LossWeighting.staticWeights(TinyDriving.strongAttentionWeights()))
               .optEpochs(12)
               .addTrainingListener(probe)
               .build()) {

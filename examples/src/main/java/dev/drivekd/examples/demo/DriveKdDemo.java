@@ -274,15 +274,7 @@ public final class DriveKdDemo {
           split.size(),
           options.teacherEpochs());
       try (DistillationTrainer trainer =
-          DistillationTrainer.builder()
-              .setStudent(teacher)
-              .setEncoder(encoder)
-              .optSchedule(schedule(steps))
-              .optAccumulation(1)
-              .optEpochs(options.teacherEpochs())
-              .optSeed(seed)
-              .addTrainingListener(progress())
-              .build()) {
+          trainer(teacher, encoder, options.teacherEpochs(), steps, seed).build()) {
         TrainingSummary run = trainer.fit(split);
         int n = split.size();
         double before = run.meanLoss(TaskKeys.CE, 0, n);
@@ -316,15 +308,8 @@ public final class DriveKdDemo {
         dataset.size(),
         teachers == null ? ", cross-entropy only" : ", Drive-KD from the three teachers");
     DistillationTrainer.Builder builder =
-        DistillationTrainer.builder()
-            .setStudent(student)
-            .setEncoder(encoder)
-            .optSchedule(schedule(steps))
-            .optAccumulation(1)
-            .optEpochs(options.studentEpochs())
-            .optSeed(options.seed())
-            .optCheckpoints(CheckpointStore.open(dir.resolve("checkpoints")), 0)
-            .addTrainingListener(progress());
+        trainer(student, encoder, options.studentEpochs(), steps, options.seed())
+            .optCheckpoints(CheckpointStore.open(dir.resolve("checkpoints")), 0);
     if (teachers != null) {
       builder
           .optTeachers(TeacherPanel.of(teachers))
@@ -349,12 +334,20 @@ public final class DriveKdDemo {
     return weights;
   }
 
-  private LrSchedule schedule(long steps) {
-    return LrSchedule.cosine(options.learningRate(), steps, Math.max(1, steps / 10), 0.1);
-  }
-
-  private static ProgressBarListener progress() {
-    return ProgressBarListener.onStderr();
+  /**
+   * What every run of the demo shares: one sample per optimizer step, a cosine schedule with 10 %
+   * warm-up over {@code steps}, a progress bar.
+   */
+  private DistillationTrainer.Builder trainer(
+      InternVlModel model, BatchEncoder encoder, int epochs, long steps, long seed) {
+    return DistillationTrainer.builder()
+        .setStudent(model)
+        .setEncoder(encoder)
+        .optSchedule(LrSchedule.cosine(options.learningRate(), steps, Math.max(1, steps / 10), 0.1))
+        .optAccumulation(1)
+        .optEpochs(epochs)
+        .optSeed(seed)
+        .addTrainingListener(ProgressBarListener.onStderr());
   }
 
   /** The student's greedy answer to {@code sample}'s question, up to 64 tokens. */

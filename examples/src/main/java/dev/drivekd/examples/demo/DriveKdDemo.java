@@ -7,6 +7,7 @@ import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.data.ImageCheckPolicy;
+import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.VisionLanguageModel;
@@ -31,7 +32,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -60,12 +63,16 @@ public final class DriveKdDemo {
 
   private static final Logger LOG = LoggerFactory.getLogger(DriveKdDemo.class);
 
-  /** The distillation tasks of the paper's recipe, by capability. */
-  private static final Map<Capability, String> TASKS =
-      Map.of(
-          Capability.PERCEPTION, TaskKeys.of(Capability.PERCEPTION),
-          Capability.REASONING, TaskKeys.of(Capability.REASONING),
-          Capability.PLANNING, TaskKeys.of(Capability.PLANNING));
+  /** The distillation task of each capability, in capability order. */
+  private static final Map<Capability, String> TASKS = tasks();
+
+  private static Map<Capability, String> tasks() {
+    Map<Capability, String> tasks = new EnumMap<>(Capability.class);
+    for (Capability c : Capability.values()) {
+      tasks.put(c, TaskKeys.of(c));
+    }
+    return Collections.unmodifiableMap(tasks);
+  }
 
   /**
    * What the demo runs.
@@ -143,7 +150,7 @@ public final class DriveKdDemo {
     Files.createDirectories(runDir);
     DrivingDataset dataset = readWithStandIns(options.dataset(), 224);
     WordTokenizer tokenizer = tokenizer(dataset, runDir.resolve("tokenizer.json"));
-    Device device = dev.drivekd.core.engine.ComputeDevice.select();
+    Device device = ComputeDevice.select();
     LOG.info(
         "{} samples {}, vocabulary of {} words, device {}",
         dataset.size(),
@@ -326,7 +333,7 @@ public final class DriveKdDemo {
 
   /** CE at 1, each capability's attention loss at {@code attention}. */
   static Map<String, Double> staticWeights(double attention) {
-    Map<String, Double> weights = new java.util.LinkedHashMap<>();
+    Map<String, Double> weights = new LinkedHashMap<>();
     weights.put(TaskKeys.CE, 1.0);
     for (Capability c : Capability.values()) {
       weights.put(TaskKeys.of(c), attention);

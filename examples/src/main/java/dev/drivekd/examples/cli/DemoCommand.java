@@ -46,14 +46,14 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--teacher-epochs",
-      defaultValue = "60",
+      defaultValue = "150",
       description =
           "Epochs of each teacher's fine-tuning on its own samples (default: ${DEFAULT-VALUE}).")
   int teacherEpochs;
 
   @Option(
       names = "--epochs",
-      defaultValue = "20",
+      defaultValue = "40",
       description = "Epochs of each student (default: ${DEFAULT-VALUE}).")
   int epochs;
 

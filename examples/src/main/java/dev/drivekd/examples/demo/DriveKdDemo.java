@@ -343,7 +343,8 @@ public final class DriveKdDemo {
 
   /**
    * What every run of the demo shares: one sample per optimizer step, a cosine schedule with 10 %
-   * warm-up over {@code steps}, a progress bar.
+   * warm-up over {@code steps}, a progress bar (without a line per epoch: epochs are a few
+   * samples).
    */
   private DistillationTrainer.Builder trainer(
       InternVlModel model, BatchEncoder encoder, int epochs, long steps, long seed) {
@@ -354,7 +355,7 @@ public final class DriveKdDemo {
         .optAccumulation(1)
         .optEpochs(epochs)
         .optSeed(seed)
-        .addTrainingListener(ProgressBarListener.onStderr());
+        .addTrainingListener(ProgressBarListener.builder().optEpochLines(false).build());
   }
 
   /** The student's greedy answer to {@code sample}'s question, up to 64 tokens. */

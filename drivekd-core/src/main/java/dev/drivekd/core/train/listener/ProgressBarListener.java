@@ -16,7 +16,8 @@ import java.util.function.LongSupplier;
  * log file, CI) a plain line is printed every {@code lineEverySeconds} and at the last step, so
  * logs do not fill with carriage returns. The ETA is the time per step of this session (steps done
  * since {@link #onTrainingBegin}, which excludes steps restored from a checkpoint) times the steps
- * left.
+ * left. A line per finished epoch is printed too, unless {@link Builder#optEpochLines} turns it off
+ * (runs of many short epochs).
  */
 public final class ProgressBarListener implements TrainingListener {
 
@@ -25,6 +26,7 @@ public final class ProgressBarListener implements TrainingListener {
   private final int width;
   private final long minRedrawNanos;
   private final long lineEveryNanos;
+  private final boolean epochLines;
   private final LongSupplier clock;
 
   private long total;
@@ -40,6 +42,7 @@ public final class ProgressBarListener implements TrainingListener {
     this.width = b.width;
     this.minRedrawNanos = b.minRedrawMillis * 1_000_000L;
     this.lineEveryNanos = (long) (b.lineEverySeconds * 1e9);
+    this.epochLines = b.epochLines;
     this.clock = b.clock;
   }
 
@@ -92,6 +95,9 @@ public final class ProgressBarListener implements TrainingListener {
 
   @Override
   public void onEpochEnd(EpochReport report) {
+    if (!epochLines) {
+      return;
+    }
     endLine();
     out.println(
         String.format(
@@ -164,6 +170,7 @@ public final class ProgressBarListener implements TrainingListener {
     private int width = 30;
     private long minRedrawMillis = 100;
     private double lineEverySeconds = 30;
+    private boolean epochLines = true;
     private LongSupplier clock = System::nanoTime;
 
     private Builder() {}
@@ -198,6 +205,12 @@ public final class ProgressBarListener implements TrainingListener {
     /** The time between two lines when not on a terminal (30 s). */
     public Builder optLineEverySeconds(double seconds) {
       this.lineEverySeconds = Math.max(0, seconds);
+      return this;
+    }
+
+    /** Whether each finished epoch gets a line of its own (true). */
+    public Builder optEpochLines(boolean epochLines) {
+      this.epochLines = epochLines;
       return this;
     }
 

@@ -96,4 +96,32 @@ class ProgressBarListenerTest {
             + nl;
     assertEquals(expected, bytes.toString(StandardCharsets.UTF_8));
   }
+
+  @Test
+  void epochLinesCanBeTurnedOff() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    long[] now = {0};
+    ProgressBarListener bar =
+        ProgressBarListener.builder()
+            .optStream(new PrintStream(bytes, true, StandardCharsets.UTF_8))
+            .optInteractive(false)
+            .optWidth(4)
+            .optEpochLines(false)
+            .optClock(() -> now[0])
+            .build();
+    bar.onTrainingBegin(Reports.begin(2, 0));
+    now[0] = 1_000_000_000L;
+    bar.onStep(step(1, 0.5));
+    bar.onEpochEnd(new EpochReport(0, 1, 1, Map.of(), 1));
+    now[0] = 2_000_000_000L;
+    bar.onStep(step(2, 0.25));
+    bar.onEpochEnd(new EpochReport(1, 2, 2, Map.of(), 1));
+    String nl = System.lineSeparator();
+    String expected =
+        "[##--]  50.0% 1/2 | loss 0.5 | 2.50 samples/s | ETA 0:00:01"
+            + nl
+            + "[####] 100.0% 2/2 | loss 0.25 | 2.50 samples/s | ETA 0:00:00"
+            + nl;
+    assertEquals(expected, bytes.toString(StandardCharsets.UTF_8));
+  }
 }

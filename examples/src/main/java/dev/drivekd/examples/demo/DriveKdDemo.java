@@ -297,7 +297,7 @@ public final class DriveKdDemo {
     }
   }
 
-  /** Trains a student on CE alone ({@code teachers == null}) or with Drive-KD, resumably. */
+  /** Trains a student on CE alone ({@code teachers == null}) or with Drive-KD. */
   private TrainingSummary trainStudent(
       String name,
       InternVlModel student,

@@ -40,6 +40,13 @@ final class DemoCommand implements Callable<Integer> {
   Path file;
 
   @Option(
+      names = "--stand-in-frames",
+      description =
+          "Draw a stand-in frame for every image FILE names that is not there (always on for the"
+              + " embedded data); without it a missing image is an error.")
+  boolean standInFrames;
+
+  @Option(
       names = "--run-dir",
       description = "Run folder (default: runs/demo-<date>-<time> in the working directory).")
   Path runDir;
@@ -94,15 +101,18 @@ final class DemoCommand implements Callable<Integer> {
                 "demo-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     Path dataset = file;
+    boolean drawMissing = standInFrames;
     if (dataset == null) {
       Path data = run.resolve("data");
       Files.createDirectories(data);
       dataset = EmbeddedData.demoDataset(data);
+      drawMissing = true; // the reference demo data's camera images are not distributed
     }
     DriveKdDemo.Result result =
         DriveKdDemo.run(
             new DriveKdDemo.Options(
                 dataset,
+                drawMissing,
                 run,
                 teacherEpochs,
                 epochs,

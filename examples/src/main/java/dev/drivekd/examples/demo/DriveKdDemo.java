@@ -78,6 +78,9 @@ public final class DriveKdDemo {
    * What the demo runs.
    *
    * @param dataset the dataset file (the reference format)
+   * @param standInFrames draw a stand-in frame for every image the dataset names that is not there
+   *     (the embedded reference data's images are not distributed); otherwise a missing image is an
+   *     error naming file, record and field
    * @param runDir where teachers, students, metrics, the plot and the summary go
    * @param teacherEpochs epochs of each teacher's fine-tuning on its own samples
    * @param studentEpochs epochs of each student over the whole dataset
@@ -89,6 +92,7 @@ public final class DriveKdDemo {
    */
   public record Options(
       Path dataset,
+      boolean standInFrames,
       Path runDir,
       int teacherEpochs,
       int studentEpochs,
@@ -148,7 +152,10 @@ public final class DriveKdDemo {
               + " only teachers/ from an earlier run reuses them)");
     }
     Files.createDirectories(runDir);
-    DrivingDataset dataset = readWithStandIns(options.dataset(), 224);
+    DrivingDataset dataset =
+        options.standInFrames()
+            ? readWithStandIns(options.dataset(), 224)
+            : DrivingDatasetReader.builder().build().read(options.dataset());
     WordTokenizer tokenizer = tokenizer(dataset, runDir.resolve("tokenizer.json"));
     Device device = ComputeDevice.select();
     LOG.info(

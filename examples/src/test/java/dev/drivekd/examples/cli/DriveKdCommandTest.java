@@ -97,6 +97,22 @@ class DriveKdCommandTest {
   }
 
   @Test
+  void demoOnAUsersFileReportsAMissingImageUnlessAskedForStandIns(@TempDir Path dir)
+      throws Exception {
+    Path data = dir.resolve("d.json");
+    Files.writeString(
+        data,
+        "[{\"question\": \"<image>Go?\", \"answer\": \"Yes.\", \"images\": [\"a.jpg\"],"
+            + " \"question_type\": \"planning\"}]");
+    Run r = run("demo", data.toString(), "--run-dir", dir.resolve("run").toString());
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("d.json"), r.err());
+    assertTrue(r.err().contains("record 0"), r.err());
+    assertTrue(r.err().contains("images[0]"), r.err());
+    assertTrue(!Files.exists(dir.resolve("a.jpg")), "nothing drawn without --stand-in-frames");
+  }
+
+  @Test
   void inspectReadsTheEmbeddedDemoData() throws Exception {
     Run r = run("data", "inspect", "--json");
     assertEquals(0, r.status(), r.err());

@@ -131,11 +131,11 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void print(PrintWriter out, DriveKdDemo.Result r, Path run) {
     out.println();
-    out.println(
-        "Drive-KD demo: "
-            + r.samples()
-            + " samples; students scored on them (lower is better; attention gap = the recipe's"
-            + " loss to the own capability's teacher):");
+    int total = r.samples().values().stream().mapToInt(Integer::intValue).sum();
+    out.printf(
+        "Drive-KD demo on %d samples; both students scored on them (lower is better; attention"
+            + " gap = the recipe's loss to the teacher of the sample's capability):%n",
+        total);
     out.printf(
         "%-11s %8s %18s %18s %22s%n",
         "capability", "samples", "teacher CE", "CE: CE-only|KD", "attention gap: CE-only|KD");

@@ -29,6 +29,14 @@ class ProgressBarListenerTest {
     assertEquals("27:46:40", ProgressBarListener.duration(100_000));
   }
 
+  /** A bar of 4 cells into {@code bytes} on the clock {@code now[0]}. */
+  private static ProgressBarListener.Builder fourCells(ByteArrayOutputStream bytes, long[] now) {
+    return ProgressBarListener.builder()
+        .optStream(new PrintStream(bytes, true, StandardCharsets.UTF_8))
+        .optWidth(4)
+        .optClock(() -> now[0]);
+  }
+
   private static StepReport step(long s, double loss) {
     return new StepReport(0, s, s * 2, s * 2, loss, Map.of(), Map.of(), null, 1e-3, 1, 2.5, 0);
   }
@@ -38,13 +46,7 @@ class ProgressBarListenerTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     long[] now = {0};
     ProgressBarListener bar =
-        ProgressBarListener.builder()
-            .optStream(new PrintStream(bytes, true, StandardCharsets.UTF_8))
-            .optInteractive(true)
-            .optWidth(4)
-            .optMinRedrawMillis(100)
-            .optClock(() -> now[0])
-            .build();
+        fourCells(bytes, now).optInteractive(true).optMinRedrawMillis(100).build();
     bar.onTrainingBegin(Reports.begin(4, 0));
     now[0] = 10_000_000_000L; // 10 s for the first step: ETA 3 x 10 s
     bar.onStep(step(1, 2.0));
@@ -71,13 +73,7 @@ class ProgressBarListenerTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     long[] now = {0};
     ProgressBarListener bar =
-        ProgressBarListener.builder()
-            .optStream(new PrintStream(bytes, true, StandardCharsets.UTF_8))
-            .optInteractive(false)
-            .optWidth(4)
-            .optLineEverySeconds(30)
-            .optClock(() -> now[0])
-            .build();
+        fourCells(bytes, now).optInteractive(false).optLineEverySeconds(30).build();
     bar.onTrainingBegin(Reports.begin(8, 4)); // resumed at step 4
     for (int s = 5; s <= 8; s++) {
       now[0] = (s - 4) * 20_000_000_000L; // 20 s per step
@@ -102,13 +98,7 @@ class ProgressBarListenerTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     long[] now = {0};
     ProgressBarListener bar =
-        ProgressBarListener.builder()
-            .optStream(new PrintStream(bytes, true, StandardCharsets.UTF_8))
-            .optInteractive(false)
-            .optWidth(4)
-            .optEpochLines(false)
-            .optClock(() -> now[0])
-            .build();
+        fourCells(bytes, now).optInteractive(false).optEpochLines(false).build();
     bar.onTrainingBegin(Reports.begin(2, 0));
     now[0] = 1_000_000_000L;
     bar.onStep(step(1, 0.5));

@@ -288,7 +288,25 @@ public final class InternVlModel implements VisionLanguageModel {
    * @return the new tokens (not the prompt)
    */
   public long[] generate(VlmBatch prompt, int maxNewTokens, OptionalLong stopId) {
+    return generate(prompt, maxNewTokens, stopId, card.vocabularySize());
+  }
+
+  /**
+   * Greedy decoding over the first {@code vocabulary} ids only: a tokenizer smaller than the LM
+   * head (heads are often padded; the presets have 512 rows whatever the word list) can decode
+   * every token produced.
+   *
+   * @param vocabulary ids {@code 0 .. vocabulary-1} are candidates, at most the head's rows
+   */
+  public long[] generate(VlmBatch prompt, int maxNewTokens, OptionalLong stopId, int vocabulary) {
     checkDevice(prompt);
+    if (vocabulary < 1 || vocabulary > card.vocabularySize()) {
+      throw new IllegalArgumentException(
+          "vocabulary must be in [1, "
+              + card.vocabularySize()
+              + "] (the LM head's rows), got "
+              + vocabulary);
+    }
     if (prompt.batchSize() != 1 || prompt.layout().length(0) != prompt.length()) {
       throw new IllegalArgumentException(
           "generation takes one unpadded prompt (B = 1, no padding), got B = "
@@ -313,8 +331,12 @@ public final class InternVlModel implements VisionLanguageModel {
       NDArray embeds = network.inputEmbeddings(store, prompt, false);
       int position = prompt.length();
       NDArray logits = network.nextTokenLogits(store, embeds, 0, cache);
+      String candidates = "0:" + vocabulary;
       while (true) {
-        long token = logits.argMax().getLong();
+        long token =
+            vocabulary == card.vocabularySize()
+                ? logits.argMax().getLong()
+                : logits.get(candidates).argMax().getLong();
         logits.close();
         tokens[produced++] = token;
         if (produced == maxNewTokens || (stopId.isPresent() && stopId.getAsLong() == token)) {

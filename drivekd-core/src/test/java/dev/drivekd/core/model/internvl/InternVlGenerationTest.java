@@ -124,6 +124,43 @@ class InternVlGenerationTest {
   }
 
   @Test
+  void aVocabularyLimitKeepsEveryTokenBelowIt() {
+    try (NDManager sub = model.manager().newSubManager()) {
+      VlmBatch prompt = prompt(sub);
+      int v = config.language().vocabSize();
+      assertArrayEquals(
+          model.generate(prompt, 8, OptionalLong.empty()),
+          model.generate(prompt, 8, OptionalLong.empty(), v),
+          "the whole head is the default");
+      int limit = 40;
+      long[] limited = model.generate(prompt, 8, OptionalLong.empty(), limit);
+      assertEquals(8, limited.length);
+      for (long token : limited) {
+        assertTrue(token >= 0 && token < limit, Arrays.toString(limited));
+      }
+      // the first token is the best of the first `limit` logits of the prompt's last position
+      float[] last =
+          model
+              .forward(prompt, ForwardRequest.logitsOnly(), false)
+              .logits()
+              .get("0, " + (prompt.length() - 1))
+              .toFloatArray();
+      int best = 0;
+      for (int i = 1; i < limit; i++) {
+        if (last[i] > last[best]) {
+          best = i;
+        }
+      }
+      assertEquals(best, limited[0]);
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> model.generate(prompt, 3, OptionalLong.empty(), v + 1));
+      assertThrows(
+          IllegalArgumentException.class, () -> model.generate(prompt, 3, OptionalLong.empty(), 0));
+    }
+  }
+
+  @Test
   void rejectsBatchesAndPadding() {
     try (NDManager sub = model.manager().newSubManager()) {
       int v = config.language().vocabSize();

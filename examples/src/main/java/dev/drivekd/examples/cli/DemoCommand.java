@@ -1,6 +1,7 @@
 package dev.drivekd.examples.cli;
 
 import dev.drivekd.core.data.Capability;
+import dev.drivekd.eval.McqAccuracy;
 import dev.drivekd.examples.demo.DriveKdDemo;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -157,6 +158,18 @@ final class DemoCommand implements Callable<Integer> {
         r.plainRun().optimizerSteps(),
         r.distilledRun().optimizerSteps(),
         r.distilledRun().skippedUpdates());
+    out.print(
+        "multiple-choice answers right (greedy, by their Final: option | by DriveBench's regex):");
+    for (Map.Entry<String, java.util.List<McqAccuracy.Item>> e : r.mcq().entrySet()) {
+      java.util.List<McqAccuracy.Item> items = e.getValue();
+      out.printf(
+          " %s %d|%d of %d;",
+          e.getKey().equals("teacher") ? "teachers" : e.getKey(),
+          McqAccuracy.correct(items),
+          items.stream().filter(McqAccuracy.Item::correctByDriveBench).count(),
+          items.size());
+    }
+    out.println();
     out.println();
     out.println("question:  " + oneLine(r.question()));
     out.println("reference: " + oneLine(r.reference()));
@@ -189,6 +202,14 @@ final class DemoCommand implements Callable<Integer> {
     f.put("optimizer_steps_plain", r.plainRun().optimizerSteps());
     f.put("optimizer_steps_drivekd", r.distilledRun().optimizerSteps());
     f.put("skipped_updates_drivekd", r.distilledRun().skippedUpdates());
+    for (Map.Entry<String, java.util.List<McqAccuracy.Item>> e : r.mcq().entrySet()) {
+      String k = e.getKey().replace('-', '_');
+      f.put("mcq_items_" + k, e.getValue().size());
+      f.put("mcq_correct_" + k, McqAccuracy.correct(e.getValue()));
+      f.put(
+          "mcq_correct_drivebench_" + k,
+          e.getValue().stream().filter(McqAccuracy.Item::correctByDriveBench).count());
+    }
     f.put("answer_drivekd", r.answer());
     f.put("answer_teacher", r.teacherAnswer());
     f.put("plot", r.plot().toAbsolutePath().toString());

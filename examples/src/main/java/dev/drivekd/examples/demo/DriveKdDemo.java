@@ -1,7 +1,6 @@
 package dev.drivekd.examples.demo;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
@@ -11,7 +10,6 @@ import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.VisionLanguageModel;
-import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.WordTokenizer;
@@ -26,6 +24,8 @@ import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.listener.MetricsFileListener;
 import dev.drivekd.core.train.listener.ProgressBarListener;
 import dev.drivekd.eval.AgreementReport;
+import dev.drivekd.eval.GreedyAnswers;
+import dev.drivekd.eval.McqAccuracy;
 import dev.drivekd.eval.TeacherAgreement;
 import dev.drivekd.teachers.panel.TeacherPanel;
 import java.io.IOException;
@@ -62,6 +62,9 @@ import org.slf4j.LoggerFactory;
 public final class DriveKdDemo {
 
   private static final Logger LOG = LoggerFactory.getLogger(DriveKdDemo.class);
+
+  /** Tokens of a greedy answer at most. */
+  private static final int ANSWER_TOKENS = 64;
 
   /** The distillation task of each capability, in capability order. */
   private static final Map<Capability, String> TASKS = tasks();
@@ -115,6 +118,8 @@ public final class DriveKdDemo {
    * @param reference that sample's reference answer
    * @param answer the Drive-KD student's greedy answer
    * @param teacherAnswer the greedy answer of the teacher of that sample's capability
+   * @param mcq per model ({@code teacher}, {@code ce-only}, {@code drive-kd}), the multiple-choice
+   *     items it answered greedily: each teacher its own capability's, the students all
    * @param plot the loss plot
    */
   public record Result(
@@ -128,6 +133,7 @@ public final class DriveKdDemo {
       String reference,
       String answer,
       String teacherAnswer,
+      Map<String, List<McqAccuracy.Item>> mcq,
       Path plot) {}
 
   private final Options options;
@@ -192,9 +198,25 @@ public final class DriveKdDemo {
         AgreementReport plainScores = agreement.evaluate(plain, dataset);
         AgreementReport distilledScores = agreement.evaluate(distilled, dataset);
         DrivingSample shown = dataset.get(0);
-        String answer = greedyAnswer(distilled, encoder, tokenizer, shown);
+        GreedyAnswers student = GreedyAnswers.of(distilled, encoder, ANSWER_TOKENS);
         InternVlModel teacher = teachers.get(shown.capability());
-        String teacherAnswer = greedyAnswer(teacher, encoder(tokenizer, teacher), tokenizer, shown);
+        String answer = orNothing(student.apply(shown));
+        String teacherAnswer =
+            orNothing(
+                GreedyAnswers.of(teacher, encoder(tokenizer, teacher), ANSWER_TOKENS).apply(shown));
+        Map<String, List<McqAccuracy.Item>> mcq = new LinkedHashMap<>();
+        List<McqAccuracy.Item> byTeachers = new ArrayList<>();
+        for (Capability c : Capability.values()) {
+          InternVlModel t = teachers.get(c);
+          byTeachers.addAll(
+              McqAccuracy.evaluate(
+                  dataset, c, GreedyAnswers.of(t, encoder(tokenizer, t), ANSWER_TOKENS)));
+        }
+        mcq.put("teacher", byTeachers);
+        mcq.put(
+            "ce-only",
+            McqAccuracy.evaluate(dataset, null, GreedyAnswers.of(plain, encoder, ANSWER_TOKENS)));
+        mcq.put("drive-kd", McqAccuracy.evaluate(dataset, null, student));
         Path plot = runDir.resolve("losses.png");
         LossPlot.write(plot, plainRun, distilledRun, TASKS, dataset.size());
         return new Result(
@@ -208,6 +230,7 @@ public final class DriveKdDemo {
             shown.answer(),
             answer,
             teacherAnswer,
+            mcq,
             plot);
       }
     } finally {
@@ -365,16 +388,8 @@ public final class DriveKdDemo {
         .addTrainingListener(ProgressBarListener.builder().optEpochLines(false).build());
   }
 
-  /** The student's greedy answer to {@code sample}'s question, up to 64 tokens. */
-  private static String greedyAnswer(
-      InternVlModel student, BatchEncoder encoder, WordTokenizer tokenizer, DrivingSample sample) {
-    try (NDManager manager = NDManager.newBaseManager(student.device())) {
-      VlmBatch prompt =
-          encoder.encodeSamples(manager, List.of(sample), BatchEncoder.PromptMode.OPEN_ENDED);
-      long[] ids = student.generate(prompt, 64, tokenizer.endOfTurnId());
-      String text = tokenizer.decode(ids).trim();
-      return text.isEmpty() ? "(nothing before the end of the turn)" : text;
-    }
+  private static String orNothing(String answer) {
+    return answer.isEmpty() ? "(nothing before the end of the turn)" : answer;
   }
 
   static String f(double v) {

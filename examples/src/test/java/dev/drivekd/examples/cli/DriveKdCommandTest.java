@@ -77,6 +77,10 @@ class DriveKdCommandTest {
     assertEquals(14, f.get("optimizer_steps_plain").asInt(), "2 epochs x 7 samples");
     assertEquals(14, f.get("optimizer_steps_drivekd").asInt());
     assertEquals(0, f.get("skipped_updates_drivekd").asInt());
+    // two multiple-choice samples (records 0 and 3), each answered by its teacher and both students
+    assertEquals(2, f.get("mcq_items_teacher").asInt());
+    assertEquals(2, f.get("mcq_items_ce_only").asInt());
+    assertEquals(2, f.get("mcq_items_drive_kd").asInt());
     // 27 stand-in frames for the images the reference data names (1 + 6 + 6 + 6 + 1 + 6 + 1)
     try (var files = Files.walk(runDir.resolve("data"))) {
       assertEquals(27, files.filter(p -> p.toString().endsWith(".jpg")).count());

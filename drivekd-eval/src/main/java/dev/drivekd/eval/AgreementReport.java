@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Per-sample scores of {@link TeacherAgreement}, with means per question capability.
@@ -62,7 +63,7 @@ public record AgreementReport(List<SampleScore> samples) {
     return samples.stream().mapToDouble(SampleScore::crossEntropy).average().orElse(Double.NaN);
   }
 
-  private double mean(Capability capability, java.util.function.ToDoubleFunction<SampleScore> f) {
+  private double mean(Capability capability, ToDoubleFunction<SampleScore> f) {
     return samples.stream()
         .filter(s -> s.capability() == capability)
         .mapToDouble(f)

@@ -82,4 +82,9 @@ public final class McqAccuracy {
   public static long correct(List<Item> items) {
     return items.stream().filter(Item::correct).count();
   }
+
+  /** How many items are correct by DriveBench's regex. */
+  public static long correctByDriveBench(List<Item> items) {
+    return items.stream().filter(Item::correctByDriveBench).count();
+  }
 }

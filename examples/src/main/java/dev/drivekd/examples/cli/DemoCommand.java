@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -160,13 +161,13 @@ final class DemoCommand implements Callable<Integer> {
         r.distilledRun().skippedUpdates());
     out.print(
         "multiple-choice answers right (greedy, by their Final: option | by DriveBench's regex):");
-    for (Map.Entry<String, java.util.List<McqAccuracy.Item>> e : r.mcq().entrySet()) {
-      java.util.List<McqAccuracy.Item> items = e.getValue();
+    for (Map.Entry<String, List<McqAccuracy.Item>> e : r.mcq().entrySet()) {
+      List<McqAccuracy.Item> items = e.getValue();
       out.printf(
           " %s %d|%d of %d;",
           e.getKey().equals("teacher") ? "teachers" : e.getKey(),
           McqAccuracy.correct(items),
-          items.stream().filter(McqAccuracy.Item::correctByDriveBench).count(),
+          McqAccuracy.correctByDriveBench(items),
           items.size());
     }
     out.println();
@@ -202,13 +203,11 @@ final class DemoCommand implements Callable<Integer> {
     f.put("optimizer_steps_plain", r.plainRun().optimizerSteps());
     f.put("optimizer_steps_drivekd", r.distilledRun().optimizerSteps());
     f.put("skipped_updates_drivekd", r.distilledRun().skippedUpdates());
-    for (Map.Entry<String, java.util.List<McqAccuracy.Item>> e : r.mcq().entrySet()) {
+    for (Map.Entry<String, List<McqAccuracy.Item>> e : r.mcq().entrySet()) {
       String k = e.getKey().replace('-', '_');
       f.put("mcq_items_" + k, e.getValue().size());
       f.put("mcq_correct_" + k, McqAccuracy.correct(e.getValue()));
-      f.put(
-          "mcq_correct_drivebench_" + k,
-          e.getValue().stream().filter(McqAccuracy.Item::correctByDriveBench).count());
+      f.put("mcq_correct_drivebench_" + k, McqAccuracy.correctByDriveBench(e.getValue()));
     }
     f.put("answer_drivekd", r.answer());
     f.put("answer_teacher", r.teacherAnswer());

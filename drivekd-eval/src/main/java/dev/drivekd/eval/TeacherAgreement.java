@@ -60,44 +60,77 @@ public final class TeacherAgreement {
 
   /** Scores {@code student} on every sample of {@code dataset}, in the dataset's order. */
   public AgreementReport evaluate(VisionLanguageModel student, DrivingDataset dataset) {
-    int studentDepth = student.card().depth();
+    return evaluate(List.of(student), dataset).get(0);
+  }
+
+  /**
+   * Scores several students of one depth, running the teachers once per sample for all of them.
+   *
+   * @return one report per student, in the order given
+   */
+  public List<AgreementReport> evaluate(
+      List<? extends VisionLanguageModel> students, DrivingDataset dataset) {
+    if (students.isEmpty()) {
+      throw new IllegalArgumentException("no student to score");
+    }
+    int depth = students.get(0).card().depth();
+    for (VisionLanguageModel s : students) {
+      if (s.card().depth() != depth) {
+        throw new IllegalArgumentException(
+            "students of one evaluation share a depth (the recipe maps teacher layers onto it): "
+                + students.get(0).card().name()
+                + " has "
+                + depth
+                + " layers, "
+                + s.card().name()
+                + " has "
+                + s.card().depth());
+      }
+    }
     Map<Capability, SortedSet<Integer>> teacherLayers = new EnumMap<>(Capability.class);
-    Map<Capability, SortedSet<Integer>> studentLayers = new EnumMap<>(Capability.class);
-    SortedSet<Integer> allStudentLayers = new TreeSet<>();
+    SortedSet<Integer> studentLayers = new TreeSet<>();
     for (Capability c : teachers.capabilities()) {
       int teacherDepth = teachers.card(c).depth();
-      teacherLayers.put(c, recipe.teacherLayers(c, studentDepth, teacherDepth));
-      studentLayers.put(c, recipe.studentLayers(c, studentDepth, teacherDepth));
-      allStudentLayers.addAll(studentLayers.get(c));
+      teacherLayers.put(c, recipe.teacherLayers(c, depth, teacherDepth));
+      studentLayers.addAll(recipe.studentLayers(c, depth, teacherDepth));
     }
-    List<AgreementReport.SampleScore> scores = new ArrayList<>(dataset.size());
-    try (NDManager manager = NDManager.newBaseManager(student.device())) {
+    List<List<AgreementReport.SampleScore>> scores = new ArrayList<>();
+    students.forEach(s -> scores.add(new ArrayList<>(dataset.size())));
+    try (NDManager manager = NDManager.newBaseManager(students.get(0).device())) {
       for (int i = 0; i < dataset.size(); i++) {
         DrivingSample sample = dataset.get(i);
         try (NDManager scratch = manager.newSubManager()) {
-          scores.add(score(i, sample, student, scratch, teacherLayers, allStudentLayers));
+          VlmBatch batch =
+              encoder.encodeSamples(scratch, List.of(sample), BatchEncoder.PromptMode.TRAINING);
+          Map<Capability, LayerMaps> targets = teachers.targets(i, sample, batch, teacherLayers);
+          for (int k = 0; k < students.size(); k++) {
+            scores
+                .get(k)
+                .add(score(i, sample, students.get(k), batch, targets, studentLayers, scratch));
+          }
         }
       }
     }
-    return new AgreementReport(scores);
+    List<AgreementReport> reports = new ArrayList<>();
+    scores.forEach(list -> reports.add(new AgreementReport(list)));
+    return reports;
   }
 
   private AgreementReport.SampleScore score(
       int index,
       DrivingSample sample,
       VisionLanguageModel student,
-      NDManager scratch,
-      Map<Capability, SortedSet<Integer>> teacherLayers,
-      SortedSet<Integer> studentLayers) {
-    VlmBatch batch =
-        encoder.encodeSamples(scratch, List.of(sample), BatchEncoder.PromptMode.TRAINING);
-    Map<Capability, LayerMaps> targets = teachers.targets(index, sample, batch, teacherLayers);
+      VlmBatch batch,
+      Map<Capability, LayerMaps> targets,
+      SortedSet<Integer> studentLayers,
+      NDManager scratch) {
     ModelOutput out = student.forward(batch, ForwardRequest.attentionOf(studentLayers), false);
     NDArray ce = crossEntropy.evaluate(out.logits(), batch.layout().labels(scratch));
     Map<Capability, Double> losses = new EnumMap<>(Capability.class);
-    for (Capability c : teacherLayers.keySet()) {
-      NDArray loss = recipe.loss(c).evaluate(out.attention(), targets.get(c), batch.layout());
-      losses.put(c, (double) loss.getFloat());
+    for (Map.Entry<Capability, LayerMaps> t : targets.entrySet()) {
+      NDArray loss =
+          recipe.loss(t.getKey()).evaluate(out.attention(), t.getValue(), batch.layout());
+      losses.put(t.getKey(), (double) loss.getFloat());
     }
     return new AgreementReport.SampleScore(index, sample.capability(), ce.getFloat(), losses);
   }

@@ -195,8 +195,9 @@ public final class DriveKdDemo {
                 encoder,
                 TeacherPanel.of(new EnumMap<Capability, VisionLanguageModel>(teachers)),
                 DistillationRecipe.paper());
-        AgreementReport plainScores = agreement.evaluate(plain, dataset);
-        AgreementReport distilledScores = agreement.evaluate(distilled, dataset);
+        List<AgreementReport> scores = agreement.evaluate(List.of(plain, distilled), dataset);
+        AgreementReport plainScores = scores.get(0);
+        AgreementReport distilledScores = scores.get(1);
         DrivingSample shown = dataset.get(0);
         GreedyAnswers student = GreedyAnswers.of(distilled, encoder, ANSWER_TOKENS);
         InternVlModel teacher = teachers.get(shown.capability());

@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -36,7 +36,7 @@ class AgpGoldenTest {
   @TestFactory
   Stream<DynamicTest> everyCase() {
     List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : SharedFiles.goldenCases("agp.json")) {
+    for (JsonNode c : ReferenceFiles.goldenCases("agp.json")) {
       tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> check(c)));
     }
     return tests.stream();

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -19,7 +19,7 @@ class LayerMappingGoldenTest {
 
   @TestFactory
   Stream<DynamicTest> everyGoldenCase() {
-    JsonNode cases = SharedFiles.goldenCases("layer_mapping.json");
+    JsonNode cases = ReferenceFiles.goldenCases("layer_mapping.json");
     return StreamSupport.stream(cases.spliterator(), false)
         .map(c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> check(c)));
   }

@@ -4,15 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** The reference's seven published demo samples, whose images are not distributed. */
 class DemoDatasetTest {
 
-  private static final Path DEMO =
-      SharedFiles.sharedDir().resolve("data/drivekd-reference-demo.json");
+  private static final Path DEMO = ReferenceFiles.dataFile("drivekd-reference-demo.json");
 
   @Test
   void everySampleParsesTextOnly() {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drivekd.core.prompt.BlockJson;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ class PromptsGoldenReaderTest {
   Stream<DynamicTest> everyCase() {
     List<DynamicTest> tests = new ArrayList<>();
     int n = 0;
-    for (JsonNode c : SharedFiles.goldenCases("prompts.json")) {
+    for (JsonNode c : ReferenceFiles.goldenCases("prompts.json")) {
       String fileName = "case" + (n++) + ".json";
       tests.add(DynamicTest.dynamicTest(c.path("name").asText(), () -> check(c, fileName)));
     }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ class QuestionTypesGoldenTest {
   @TestFactory
   Stream<DynamicTest> everyCase() {
     List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : SharedFiles.goldenCases("question_types.json")) {
+    for (JsonNode c : ReferenceFiles.goldenCases("question_types.json")) {
       String function = c.path("function").asText();
       String name = c.path("name").asText() + " (" + function + ")";
       switch (function) {

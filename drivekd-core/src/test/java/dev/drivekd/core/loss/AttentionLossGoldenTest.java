@@ -15,7 +15,7 @@ import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.attention.LayerRange;
 import dev.drivekd.core.attention.TokenLayout;
 import dev.drivekd.core.testing.Tensors;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -55,7 +55,7 @@ class AttentionLossGoldenTest {
   }
 
   private static Stream<DynamicTest> cases(DataType type, double rtol, double atol) {
-    JsonNode cases = SharedFiles.goldenCases("attention_losses.json");
+    JsonNode cases = ReferenceFiles.goldenCases("attention_losses.json");
     return StreamSupport.stream(cases.spliterator(), false)
         .map(
             c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> check(c, type, rtol, atol)));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,7 +23,7 @@ class PromptsGoldenTest {
   @TestFactory
   Stream<DynamicTest> injectionAndBlocks() {
     List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : SharedFiles.goldenCases("prompts.json")) {
+    for (JsonNode c : ReferenceFiles.goldenCases("prompts.json")) {
       tests.add(DynamicTest.dynamicTest(c.path("name").asText(), () -> check(c)));
     }
     return tests.stream();
@@ -36,7 +36,7 @@ class PromptsGoldenTest {
   @TestFactory
   Stream<DynamicTest> differsFromReferenceOnlyForMultiImagePrompts() {
     List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : SharedFiles.goldenCases("prompts.json")) {
+    for (JsonNode c : ReferenceFiles.goldenCases("prompts.json")) {
       tests.add(DynamicTest.dynamicTest(c.path("name").asText(), () -> compareToReference(c)));
     }
     return tests.stream();

@@ -14,6 +14,7 @@ import dev.drivekd.core.data.UnknownTypePolicy;
 import dev.drivekd.core.prompt.ContentBlock;
 import dev.drivekd.core.prompt.PromptBuilder;
 import dev.drivekd.core.prompt.TextBlock;
+import dev.drivekd.testing.ReferenceFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -219,8 +220,7 @@ class WordTokenizerTest {
 
   @Test
   void builtFromTheDemoDatasetCoversEveryTextBlock() {
-    Path demo =
-        Path.of(System.getProperty("drivekd.shared.dir"), "data", "drivekd-reference-demo.json");
+    Path demo = ReferenceFiles.dataFile("drivekd-reference-demo.json");
     DrivingDataset data =
         DrivingDatasetReader.builder()
             .optImageCheckPolicy(ImageCheckPolicy.TEXT_ONLY)

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -27,7 +27,7 @@ class DynamicWeightsGoldenTest {
 
   @TestFactory
   Stream<DynamicTest> everyGoldenCase() {
-    JsonNode cases = SharedFiles.goldenCases("dynamic_weights.json");
+    JsonNode cases = ReferenceFiles.goldenCases("dynamic_weights.json");
     return StreamSupport.stream(cases.spliterator(), false)
         .map(c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> check(c)));
   }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.DynamicTest;
@@ -17,7 +17,7 @@ class LrScheduleGoldenTest {
 
   @TestFactory
   Stream<DynamicTest> everyGoldenCase() {
-    JsonNode cases = SharedFiles.goldenCases("lr_schedule.json");
+    JsonNode cases = ReferenceFiles.goldenCases("lr_schedule.json");
     return StreamSupport.stream(cases.spliterator(), false)
         .map(c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> check(c)));
   }

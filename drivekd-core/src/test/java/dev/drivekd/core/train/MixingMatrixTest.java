@@ -11,7 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.gradproj.TaskGradients;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +34,7 @@ class MixingMatrixTest {
    */
   @TestFactory
   Stream<DynamicTest> agpGoldenMixing() {
-    JsonNode cases = SharedFiles.goldenCases("agp.json");
+    JsonNode cases = ReferenceFiles.goldenCases("agp.json");
     return StreamSupport.stream(cases.spliterator(), false)
         .map(c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> checkAgpCase(c)));
   }

@@ -8,7 +8,7 @@ import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.EncodedPrompt;
 import dev.drivekd.core.text.WordTokenizer;
-import dev.drivekd.testing.SharedFiles;
+import dev.drivekd.testing.ReferenceFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,7 +19,7 @@ import java.util.List;
  * (4 vision tokens per image), right-padded into one batch, as a training batch is laid out.
  */
 final class DemoLayouts {
-  static final Path DEMO = SharedFiles.sharedDir().resolve("data/drivekd-reference-demo.json");
+  static final Path DEMO = ReferenceFiles.dataFile("drivekd-reference-demo.json");
 
   private DemoLayouts() {}
 

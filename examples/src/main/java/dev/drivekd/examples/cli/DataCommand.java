@@ -89,7 +89,7 @@ final class DataCommand implements Runnable {
         return 0;
       } finally {
         if (tempDir != null) {
-          Files.deleteIfExists(tempDir.resolve("reference-demo.json"));
+          Files.deleteIfExists(tempDir.resolve(EmbeddedData.FILE_NAME));
           Files.deleteIfExists(tempDir);
         }
       }

@@ -9,7 +9,8 @@ import java.nio.file.StandardCopyOption;
 
 /** The reference demo data shipped inside the jar, copied to a file the reader can open. */
 final class EmbeddedData {
-  static final String DEMO_RESOURCE = "/dev/drivekd/examples/reference-demo.json";
+  static final String FILE_NAME = "drivekd-reference-demo.json";
+  static final String DEMO_RESOURCE = "/dev/drivekd/examples/" + FILE_NAME;
 
   private EmbeddedData() {}
 
@@ -19,7 +20,7 @@ final class EmbeddedData {
       if (in == null) {
         throw new IllegalStateException(DEMO_RESOURCE + " missing from the drivekd jar");
       }
-      Path file = dir.resolve("reference-demo.json");
+      Path file = dir.resolve(FILE_NAME);
       Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
       return file;
     } catch (IOException e) {

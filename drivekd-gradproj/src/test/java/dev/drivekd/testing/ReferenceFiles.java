@@ -8,32 +8,33 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Locates the project's shared folder ({@code ../shared} from the project root) and its golden
- * parity files. Maven runs tests in the module folder, so paths are resolved from the system
- * properties set by the build ({@code drivekd.golden.dir}, {@code drivekd.shared.dir}) or, when a
- * test runs outside Maven, from the project root found by walking up from the working directory.
+ * Locates the repository's {@code reference/} folder: the golden parity files computed by running
+ * the reference implementation ({@code reference/golden}, see its README) and the reference's own
+ * sample data ({@code reference/data}). Maven runs tests in the module folder, so the build passes
+ * the project root ({@code drivekd.project.dir}); a test run outside Maven walks up from the
+ * working directory. {@code -Ddrivekd.golden.dir} points the golden tests at another set.
  */
-public final class SharedFiles {
+public final class ReferenceFiles {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private SharedFiles() {}
+  private ReferenceFiles() {}
 
-  /** The golden folder: {@code -Ddrivekd.golden.dir}, else {@code <root>/../shared/golden}. */
+  /** The golden folder: {@code -Ddrivekd.golden.dir}, else {@code <root>/reference/golden}. */
   public static Path goldenDir() {
     String property = System.getProperty("drivekd.golden.dir");
     if (property != null && !property.isBlank()) {
       return Path.of(property).toAbsolutePath().normalize();
     }
-    return sharedDir().resolve("golden");
+    return projectRoot().resolve("reference").resolve("golden");
   }
 
-  /** The shared folder: {@code -Ddrivekd.shared.dir}, else {@code <root>/../shared}. */
-  public static Path sharedDir() {
-    String property = System.getProperty("drivekd.shared.dir");
-    if (property != null && !property.isBlank()) {
-      return Path.of(property).toAbsolutePath().normalize();
+  /** A file of the reference's sample data, {@code <root>/reference/data/<name>}. */
+  public static Path dataFile(String name) {
+    Path file = projectRoot().resolve("reference").resolve("data").resolve(name);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalStateException("Reference data file not found: " + file);
     }
-    return projectRoot().resolve("..").resolve("shared").normalize();
+    return file;
   }
 
   /** Reads a golden file, which must be a non-empty JSON list of cases. */
@@ -43,7 +44,7 @@ public final class SharedFiles {
       throw new IllegalStateException(
           "Golden file not found: "
               + file
-              + " (set -Ddrivekd.golden.dir to the folder holding the reference golden files)");
+              + " (-Ddrivekd.golden.dir names the folder holding the reference golden files)");
     }
     try {
       JsonNode root = JSON.readTree(file.toFile());
@@ -57,7 +58,14 @@ public final class SharedFiles {
     }
   }
 
-  private static Path projectRoot() {
+  /**
+   * The project root: {@code -Ddrivekd.project.dir}, else the first folder up with the root POM.
+   */
+  public static Path projectRoot() {
+    String property = System.getProperty("drivekd.project.dir");
+    if (property != null && !property.isBlank()) {
+      return Path.of(property).toAbsolutePath().normalize();
+    }
     Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
     for (Path p = dir; p != null; p = p.getParent()) {
       Path pom = p.resolve("pom.xml");

@@ -2,7 +2,7 @@
 
 Run with a PyTorch that has the single-tensor AdamW (Debian's python3-torch 1.13 was used):
     /usr/bin/python3 drivekd-core/src/test/python/torch_adamw_reference.py
-It rewrites ../resources/dev/drivekd/core/train/torch_adamw_reference.json. CI does not run it;
+It rewrites ../resources/dev/drivekd/core/train/optimizer/torch_adamw_reference.json. CI does not run it;
 the JSON is committed. Gradients are float32 values drawn from a seeded numpy generator, with a
 few tiny and zero entries so that eps matters.
 """
@@ -13,7 +13,7 @@ import os
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "dev", "drivekd", "core", "train",
+OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "dev", "drivekd", "core", "train", "optimizer",
                    "torch_adamw_reference.json")
 
 

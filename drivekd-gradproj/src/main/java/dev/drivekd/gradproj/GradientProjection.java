@@ -1,7 +1,9 @@
 package dev.drivekd.gradproj;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Combines K task gradients into one update. Factories give the plain weighted sum, Asymmetric
@@ -76,6 +78,18 @@ public abstract class GradientProjection {
 
   /** The method's name as in reports and logs. */
   public abstract String name();
+
+  /**
+   * What decides this projection's result besides its inputs and seed: the method and its options,
+   * in a fixed order (a run's provenance records them).
+   */
+  public Map<String, Object> options() {
+    Map<String, Object> options = new LinkedHashMap<>();
+    options.put("method", name());
+    options.put("dense", dense);
+    options.put("averageCapabilities", averageCapabilities);
+    return options;
+  }
 
   /**
    * Combines the snapshot: the returned gradient is formed lazily per parameter tensor.

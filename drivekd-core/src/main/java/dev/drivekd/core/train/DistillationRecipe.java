@@ -4,6 +4,7 @@ import dev.drivekd.core.attention.LayerIndexException;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.loss.CapabilitySignalLoss;
 import dev.drivekd.core.model.ModelCard;
+import dev.drivekd.core.train.weighting.TaskKeys;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;

@@ -23,6 +23,9 @@ import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
+import dev.drivekd.core.train.weighting.LossWeighting;
+import dev.drivekd.core.train.weighting.MixingMatrix;
+import dev.drivekd.core.train.weighting.TaskKeys;
 import dev.drivekd.gradproj.CombinedGradient;
 import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.gradproj.GradientWriter;
@@ -179,7 +182,7 @@ final class DistillationStep {
 
   /**
    * Trains on one prepared micro-batch: adds the combined gradient (scaled by {@code lossScale})
-   * into {@code window}, one array per parameter, unless a loss or gradient is not finite.
+   * into {@code window}, unless a loss or gradient is not finite.
    *
    * <p>One sample is the reference's micro-step: each teacher's task gradient is weighted by {@code
    * w_k} times the sample's mixing entry. With several samples (a drivekd extension) the mixing
@@ -188,7 +191,7 @@ final class DistillationStep {
    *
    * @param step the micro-step's scratch manager (the graph, the losses)
    */
-  Outcome run(NDManager step, Prepared in, double lossScale, List<NDArray> window) {
+  Outcome run(NDManager step, Prepared in, double lossScale, GradientWindow window) {
     List<DrivingSample> samples = in.samples();
     int size = samples.size();
     List<Capability> active = in.active();
@@ -244,7 +247,7 @@ final class DistillationStep {
       norms.put(tasks.get(k), n[k]);
     }
     try (CombinedGradient combined = projection.combine(g)) {
-      combined.addAllTo(window);
+      window.add(combined);
       weighting.accumulate(lossValues, norms);
       return new Outcome(lossValues, taskWeights, norms, combined.report(), null);
     } catch (NonFiniteGradientException e) {

@@ -1,47 +1,40 @@
 package dev.drivekd.core.train;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
-import dev.drivekd.core.data.DrivingSample;
-import dev.drivekd.core.engine.ParameterGradients;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.VisionLanguageModel;
-import dev.drivekd.core.train.checkpoint.Checkpoint;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
-import dev.drivekd.core.train.checkpoint.RandomStates;
 import dev.drivekd.core.train.checkpoint.RunProvenance;
 import dev.drivekd.core.train.checkpoint.StepCounters;
-import dev.drivekd.core.train.checkpoint.StudentWeights;
+import dev.drivekd.core.train.listener.DistillationListener;
 import dev.drivekd.core.train.listener.EpochReport;
+import dev.drivekd.core.train.listener.MicroStepReport;
 import dev.drivekd.core.train.listener.StepReport;
 import dev.drivekd.core.train.listener.TrainingBegin;
 import dev.drivekd.core.train.listener.TrainingEnd;
-import dev.drivekd.core.train.listener.TrainingListener;
+import dev.drivekd.core.train.optimizer.PyTorchAdamW;
+import dev.drivekd.core.train.schedule.LrSchedule;
+import dev.drivekd.core.train.weighting.LossWeighting;
+import dev.drivekd.core.train.weighting.MixingMatrix;
+import dev.drivekd.core.train.weighting.TaskKeys;
 import dev.drivekd.gradproj.GradientProjection;
-import dev.drivekd.gradproj.GradientWriter;
-import dev.drivekd.gradproj.ShuffleRandom;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
-import java.util.function.Consumer;
 import java.util.function.IntFunction;
-import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,54 +62,29 @@ public final class DistillationTrainer implements AutoCloseable {
 
   private final VisionLanguageModel student;
   private final TeacherTargets teachers;
-  private final PyTorchAdamW optimizer;
-  private final LrSchedule schedule;
-  private final LossWeighting weighting;
-  private AccumulationSchedule accumulation;
   private final int epochs;
   private final int microBatch;
   private final boolean prefetch;
-  private ExecutorService prefetchWorker;
-  private final boolean shuffle;
-  private final ShuffleRandom dataOrder;
-  private final List<Consumer<MicroStepReport>> listeners;
-  private final List<TrainingListener> trainingListeners;
-  private final CheckpointStore checkpoints;
-  private final int checkpointEvery;
   private final boolean resume;
-  private final long seed;
-  private final DistillationRecipe recipe;
-  private final GradientProjection projection;
-  private final List<Pair<String, Parameter>> named;
-  private final List<Parameter> parameters;
+  private final List<DistillationListener> listeners;
+  private final ObjectNode configuration;
+  private final Map<String, Long> seeds;
   private final NDManager manager;
   private final TaskGradientPool pool;
   private final DistillationStep step;
-  private final List<NDArray> window;
-  private long skippedUpdates;
-  private int contributionsInWindow;
-  private long dataOrderAtEpochStart;
-  private final WindowStats stats = new WindowStats();
-  private Checkpoint restoredCheckpoint;
-  private static final String DATA_ORDER = "data-order";
-  private static final String DATA_ORDER_NOW = "data-order-now";
-  private static final String PROJECTION_ORDER = "projection-order";
+  private final WindowedUpdates updates;
+  private final DataOrder dataOrder;
+  private final RunCheckpoints checkpoints;
+  private ExecutorService prefetchWorker;
+  private boolean fitted;
 
   private DistillationTrainer(Builder b) {
     this.student = b.student;
     this.teachers = b.teachers;
-    this.schedule = b.schedule;
-    this.optimizer =
-        PyTorchAdamW.builder()
-            .optLearningRate(b.schedule)
-            .optWeightDecay(b.weightDecay)
-            .optBetas(b.beta1, b.beta2)
-            .optEpsilon(b.epsilon)
-            .build();
-    this.weighting = b.weighting;
-    this.accumulation = new AccumulationSchedule(b.accumulation);
     this.epochs = b.epochs;
     this.microBatch = b.microBatch;
+    this.resume = b.resume;
+    this.listeners = List.copyOf(b.listeners);
     this.prefetch =
         b.prefetch != null
             ? b.prefetch
@@ -131,32 +99,38 @@ public final class DistillationTrainer implements AutoCloseable {
               + " CpuThreads)",
           student.card().name());
     }
-    this.shuffle = b.shuffle;
-    this.dataOrder = new ShuffleRandom(b.seed);
-    this.listeners = List.copyOf(b.listeners);
-    this.trainingListeners = List.copyOf(b.trainingListeners);
-    this.checkpoints = b.checkpoints;
-    this.checkpointEvery = b.checkpointEvery;
-    this.resume = b.resume;
-    this.seed = b.seed;
-    this.recipe = b.recipe;
-    this.projection = b.projection.optSeed(b.seed);
+    if (teachers != null) {
+      Map<Capability, ModelCard> cards = new EnumMap<>(Capability.class);
+      for (Capability c : teachers.capabilities()) {
+        cards.put(c, teachers.card(c));
+      }
+      b.recipe.validate(student.card(), cards);
+    }
     if (b.freezeVision) {
       student.freezeVision(true);
     }
-    this.named = student.namedTrainableParameters();
-    this.parameters = named.stream().map(Pair::getValue).toList();
+    List<Pair<String, Parameter>> named = student.namedTrainableParameters();
+    List<Parameter> parameters = named.stream().map(Pair::getValue).toList();
     if (parameters.isEmpty()) {
       throw new IllegalArgumentException(
           "student " + student.card().name() + " has no trainable parameter (is it frozen?)");
     }
+    this.seeds = RunSeeds.of(b.seed);
+    this.configuration = RunConfiguration.of(b, teachers);
+    GradientProjection projection = b.projection.optSeed(seeds.get(RunSeeds.PROJECTION_ORDER));
+    PyTorchAdamW optimizer =
+        PyTorchAdamW.builder()
+            .optLearningRate(b.schedule)
+            .optWeightDecay(b.weightDecay)
+            .optBetas(b.beta1, b.beta2)
+            .optEpsilon(b.epsilon)
+            .build();
     this.manager = NDManager.newBaseManager(student.device());
-    List<Shape> shapes = new ArrayList<>();
-    for (Parameter p : parameters) {
-      shapes.add(p.getArray().getShape());
-    }
-    DataType type = parameters.get(0).getArray().getDataType();
-    this.pool = new TaskGradientPool(manager, shapes, type);
+    this.pool =
+        new TaskGradientPool(
+            manager,
+            parameters.stream().map(p -> p.getArray().getShape()).toList(),
+            parameters.get(0).getArray().getDataType());
     this.step =
         new DistillationStep(
             student,
@@ -165,23 +139,27 @@ public final class DistillationTrainer implements AutoCloseable {
             teachers,
             b.recipe,
             b.mixing,
-            weighting,
+            b.weighting,
             projection,
             pool);
-    // with accumulation, the window's sum lives beside the gradients (one parameter-sized set)
-    this.window = new ArrayList<>();
-    if (b.accumulation > 1) {
-      for (Shape s : shapes) {
-        window.add(manager.zeros(s, type));
-      }
-    }
-    if (teachers != null) {
-      Map<Capability, ModelCard> cards = new EnumMap<>(Capability.class);
-      for (Capability c : teachers.capabilities()) {
-        cards.put(c, teachers.card(c));
-      }
-      b.recipe.validate(student.card(), cards);
-    }
+    this.updates =
+        new WindowedUpdates(
+            step, manager, parameters, optimizer, b.schedule, b.weighting, b.accumulation);
+    this.dataOrder = new DataOrder(b.shuffle, seeds.get(RunSeeds.DATA_ORDER));
+    this.checkpoints =
+        b.checkpoints == null
+            ? null
+            : new RunCheckpoints(
+                b.checkpoints,
+                b.checkpointEvery,
+                b.resumeAllowing,
+                manager,
+                named,
+                optimizer,
+                b.weighting,
+                updates,
+                dataOrder,
+                projection.random());
   }
 
   /** A builder; student and encoder are required. */
@@ -191,29 +169,35 @@ public final class DistillationTrainer implements AutoCloseable {
 
   /**
    * Trains for the configured epochs; with {@code optResume}, continues from the store's latest
-   * valid checkpoint instead of starting over.
+   * valid checkpoint instead of starting over. A trainer trains once: for more epochs, build a new
+   * one that resumes from this one's checkpoints.
    *
    * @return a summary of the micro-steps trained by this call
-   * @throws IllegalArgumentException for an empty dataset
+   * @throws IllegalArgumentException for an empty dataset, or a checkpoint made under another
+   *     configuration (the message names the differing keys)
+   * @throws IllegalStateException when this trainer has trained already
    */
   public TrainingSummary fit(DrivingDataset dataset) {
+    if (fitted) {
+      throw new IllegalStateException(
+          "this DistillationTrainer has trained already: fit runs once per trainer. Build a new"
+              + " trainer; with optCheckpoints and optResume(true) it continues where this one"
+              + " stopped");
+    }
+    fitted = true;
     if (dataset.size() == 0) {
       throw new IllegalArgumentException(
           "dataset " + dataset.sourceFile() + " has no sample to train on");
     }
     RunProvenance provenance = provenance(dataset);
-    StepCounters start = resume ? restoreLatest() : null;
-    long firstEpoch = start == null ? accumulation.epoch() + 1 : start.epoch();
-    int skipInEpoch = start == null ? 0 : (int) start.sampleInEpoch();
-    boolean resumingMidEpoch = start != null && skipInEpoch > 0;
-    if (start != null && !resumingMidEpoch) {
-      firstEpoch = start.epoch() + 1;
-    }
+    StepCounters start = resume ? checkpoints.resume(provenance).orElse(null) : null;
+    boolean midEpoch = start != null && start.sampleInEpoch() > 0;
+    long firstEpoch =
+        start == null ? updates.epoch() + 1 : midEpoch ? start.epoch() : start.epoch() + 1;
     int microSteps = (dataset.size() + microBatch - 1) / microBatch;
-    long totalSteps =
-        LrSchedule.totalOptimizerSteps(epochs, microSteps, accumulation.accumulation());
+    long totalSteps = LrSchedule.totalOptimizerSteps(epochs, microSteps, updates.accumulation());
     StepCounters begin = start == null ? new StepCounters(0, 0, 0, 0) : start;
-    trainingListeners.forEach(
+    listeners.forEach(
         l ->
             l.onTrainingBegin(
                 new TrainingBegin(provenance, epochs, dataset.size(), totalSteps, begin)));
@@ -223,302 +207,105 @@ public final class DistillationTrainer implements AutoCloseable {
     long epoch = firstEpoch;
     try {
       for (; epoch < epochs; epoch++) {
-        long epochBegan = System.nanoTime();
+        boolean resumed = midEpoch && epoch == firstEpoch;
+        int firstStep = resumed ? (int) start.sampleInEpoch() / microBatch : 0;
         List<Integer> order;
-        if (resumingMidEpoch && epoch == firstEpoch) {
-          order = epochOrder(dataset.size(), dataOrderAtEpochStart);
+        if (resumed) {
+          order = dataOrder.currentEpoch(dataset.size());
         } else {
-          dataOrderAtEpochStart = dataOrder.state();
-          order = epochOrder(dataset.size(), dataOrderAtEpochStart);
-          startEpoch(microSteps);
-          skipInEpoch = 0;
+          order = dataOrder.nextEpoch(dataset.size());
+          updates.beginEpoch(microSteps);
         }
-        TrainingSummary.Recorder epochLosses = new TrainingSummary.Recorder();
-        List<Integer> epochOrder = order;
-        IntFunction<List<Integer>> indicesAt =
-            i ->
-                epochOrder.subList(
-                    i * microBatch, Math.min(epochOrder.size(), (i + 1) * microBatch));
-        try (InputPrefetcher inputs =
-            new InputPrefetcher(
-                step,
-                manager,
-                prefetchWorker(),
-                microSteps,
-                indicesAt,
-                i -> indicesAt.apply(i).stream().map(dataset::get).toList())) {
-          for (int i = skipInEpoch / microBatch; i < microSteps; i++) {
-            MicroStepReport report = trainOn(inputs.take(i));
-            summary.add(report);
-            epochLosses.add(report);
-            for (Consumer<MicroStepReport> l : listeners) {
-              l.accept(report);
-            }
-            if (report.optimizerStepped()) {
-              afterOptimizerStep(report, provenance, i + 1 == microSteps);
-            }
-          }
-        }
-        TrainingSummary done = epochLosses.finish(0, 0);
-        Map<String, Double> means = new LinkedHashMap<>();
-        for (String key : done.losses().keySet()) {
-          means.put(key, done.meanLoss(key, 0, done.microSteps()));
-        }
-        long e = epoch;
-        double seconds = (System.nanoTime() - epochBegan) / 1e9;
-        trainingListeners.forEach(
-            l ->
-                l.onEpochEnd(
-                    new EpochReport(
-                        e,
-                        accumulation.optimizerSteps(),
-                        accumulation.microSteps(),
-                        means,
-                        seconds)));
+        trainEpoch(epoch, dataset, order, firstStep, microSteps, provenance, summary);
       }
       completed = true;
     } finally {
-      double seconds = (System.nanoTime() - began) / 1e9;
       TrainingEnd end =
           new TrainingEnd(
               Math.max(0, Math.min(epoch, epochs - 1)),
-              accumulation.optimizerSteps(),
-              accumulation.microSteps(),
-              seconds,
+              updates.optimizerSteps(),
+              updates.microSteps(),
+              (System.nanoTime() - began) / 1e9,
               completed);
-      trainingListeners.forEach(l -> l.onTrainingEnd(end));
+      listeners.forEach(l -> l.onTrainingEnd(end));
     }
-    return summary.finish(skippedUpdates, accumulation.optimizerSteps());
+    return summary.finish(updates.skippedUpdates(), updates.optimizerSteps());
   }
 
-  /** The epoch's sample order drawn from the data-order stream at {@code state}. */
-  private List<Integer> epochOrder(int size, long state) {
-    List<Integer> order = IntStream.range(0, size).boxed().toList();
-    if (!shuffle) {
-      return order;
+  /** One epoch's micro-steps from {@code firstStep}, its optimizer steps and checkpoints. */
+  private void trainEpoch(
+      long epoch,
+      DrivingDataset dataset,
+      List<Integer> order,
+      int firstStep,
+      int microSteps,
+      RunProvenance provenance,
+      TrainingSummary.Recorder summary) {
+    long began = System.nanoTime();
+    TrainingSummary.Recorder epochLosses = new TrainingSummary.Recorder();
+    IntFunction<List<Integer>> indicesAt =
+        i -> order.subList(i * microBatch, Math.min(order.size(), (i + 1) * microBatch));
+    try (InputPrefetcher inputs =
+        new InputPrefetcher(
+            step,
+            manager,
+            prefetchWorker(),
+            microSteps,
+            indicesAt,
+            i -> indicesAt.apply(i).stream().map(dataset::get).toList())) {
+      for (int i = firstStep; i < microSteps; i++) {
+        MicroStepReport report = updates.train(inputs.take(i));
+        summary.add(report);
+        epochLosses.add(report);
+        listeners.forEach(l -> l.onMicroStep(report));
+        if (report.optimizerStepped()) {
+          StepReport stepReport = updates.closeWindowReport(report);
+          listeners.forEach(l -> l.onStep(stepReport));
+          boolean epochEnd = i + 1 == microSteps;
+          if (checkpoints != null && checkpoints.due(epochEnd)) {
+            checkpoints.save(provenance, epoch, epochEnd ? 0 : (long) (i + 1) * microBatch);
+          }
+        }
+      }
     }
-    dataOrder.restore(state);
-    return dataOrder.shuffled(order);
-  }
-
-  private void afterOptimizerStep(
-      MicroStepReport last, RunProvenance provenance, boolean epochEnd) {
-    StepReport report = stats.toReport(last, accumulation, skippedUpdates, weighting);
-    trainingListeners.forEach(l -> l.onStep(report));
-    stats.reset();
-    boolean due =
-        checkpoints != null
-            && (epochEnd
-                || (checkpointEvery > 0 && accumulation.optimizerSteps() % checkpointEvery == 0));
-    if (due) {
-      saveCheckpoint(
-          provenance, epochEnd ? 0 : (last.indexInEpoch() + 1) * microBatch, last.epoch());
+    TrainingSummary done = epochLosses.finish(0, 0);
+    Map<String, Double> means = new LinkedHashMap<>();
+    for (String key : done.losses().keySet()) {
+      means.put(key, done.meanLoss(key, 0, done.microSteps()));
     }
-  }
-
-  private void saveCheckpoint(RunProvenance provenance, int nextSampleInEpoch, long epoch) {
-    try (NDManager scratch = manager.newSubManager()) {
-      Checkpoint checkpoint =
-          Checkpoint.builder()
-              .setCounters(
-                  new StepCounters(
-                      epoch,
-                      accumulation.microSteps(),
-                      accumulation.optimizerSteps(),
-                      nextSampleInEpoch))
-              .setStudentWeights(StudentWeights.of(named))
-              .setProvenance(provenance)
-              .optOptimizer(optimizer.exportState(scratch, named))
-              .optLossWeighting(weighting.exportState())
-              .optAccumulation(accumulation.exportState())
-              .optRandomStates(
-                  RandomStates.empty()
-                      .withLongs(DATA_ORDER, dataOrderAtEpochStart)
-                      .withLongs(DATA_ORDER_NOW, dataOrder.state())
-                      .withLongs(PROJECTION_ORDER, projection.random().state()))
-              .build();
-      Path saved = checkpoints.save(checkpoint);
-      LOG.info("checkpoint {} saved", saved);
-    }
-  }
-
-  /**
-   * Restores the latest valid checkpoint of the store into the student, optimizer, loss weights,
-   * accumulation and random streams.
-   *
-   * @return its counters, or null when the store has none (a fresh start)
-   */
-  private StepCounters restoreLatest() {
-    if (checkpoints == null) {
-      throw new IllegalStateException("resuming needs a checkpoint store (optCheckpoints)");
-    }
-    Optional<Checkpoint> found = checkpoints.latestValid(manager);
-    if (found.isEmpty()) {
-      LOG.info("no checkpoint in {}; training from the start", checkpoints.directory());
-      return null;
-    }
-    Checkpoint c = found.get();
-    String source = checkpoints.directory() + "/" + checkpoints.latestName().orElse("?");
-    StudentWeights.copyInto(named, c.studentWeights(), source);
-    c.optimizer().ifPresent(state -> optimizer.importState(state, named));
-    c.lossWeighting().ifPresent(this::restoreWeighting);
-    c.accumulation().ifPresent(state -> accumulation = AccumulationSchedule.fromState(state));
-    dataOrderAtEpochStart = c.randomStates().longState(DATA_ORDER);
-    dataOrder.restore(c.randomStates().longState(DATA_ORDER_NOW));
-    projection.random().restore(c.randomStates().longState(PROJECTION_ORDER));
-    // the optimizer copies the moments at its first update: the arrays stay open until the run ends
-    restoredCheckpoint = c;
-    LOG.info("resumed from {} at optimizer step {}", source, c.counters().optimizerStep());
-    return c.counters();
-  }
-
-  private void restoreWeighting(LossWeightingState state) {
-    if (weighting instanceof DynamicLossWeighting dynamic) {
-      dynamic.restore(state);
-    } else if (state.dynamic()) {
-      throw new IllegalArgumentException(
-          "the checkpoint holds dynamic loss weights but this trainer uses static ones");
-    }
+    EpochReport report =
+        new EpochReport(
+            epoch,
+            updates.optimizerSteps(),
+            updates.microSteps(),
+            means,
+            (System.nanoTime() - began) / 1e9);
+    listeners.forEach(l -> l.onEpochEnd(report));
   }
 
   private RunProvenance provenance(DrivingDataset dataset) {
-    ObjectNode recipeJson = JsonNodeFactory.instance.objectNode();
-    recipeJson.put("recipe", recipe.toString());
-    recipeJson.put("projection", projection.name());
-    recipeJson.put("accumulation", accumulation.accumulation());
-    recipeJson.put("epochs", epochs);
-    recipeJson.put("schedule", schedule.toString());
-    recipeJson.put("weighting", weighting.isDynamic() ? "dynamic" : "static");
-    recipeJson.put("student", student.card().toString());
-    Map<String, Long> seeds = new LinkedHashMap<>();
-    seeds.put(DATA_ORDER, seed);
-    seeds.put(PROJECTION_ORDER, seed);
-    List<Path> files = dataset.sourceFile() == null ? List.of() : List.of(dataset.sourceFile());
-    return files.isEmpty()
-        ? new RunProvenance(recipeJson, seeds, RunProvenance.currentVersions(), Map.of(), "", "")
-        : RunProvenance.capture(recipeJson, seeds, files);
-  }
-
-  void startEpoch(int samples) {
-    accumulation.beginEpoch(samples);
-  }
-
-  /** Trains on one sample (one micro-step) and steps the optimizer at a window's end. */
-  MicroStepReport trainOn(int sampleIndex, DrivingSample sample) {
-    return trainOn(List.of(sampleIndex), List.of(sample));
-  }
-
-  /** Trains on one micro-batch and steps the optimizer at a window's end. */
-  MicroStepReport trainOn(List<Integer> sampleIndices, List<DrivingSample> samples) {
-    return trainOn(step.prepare(manager.newSubManager(), sampleIndices, samples));
-  }
-
-  /** Trains on prepared inputs (closed here) and steps the optimizer at a window's end. */
-  private MicroStepReport trainOn(DistillationStep.Prepared prepared) {
-    List<Integer> sampleIndices = prepared.indices();
-    List<DrivingSample> samples = prepared.samples();
-    AccumulationSchedule.MicroStep micro = accumulation.nextMicroStep();
-    double rate = schedule.rateAtOptimizerStep(accumulation.optimizerSteps() + 1);
-    DistillationStep.Outcome outcome;
-    try (prepared;
-        NDManager scratch = manager.newSubManager()) {
-      List<NDArray> target = window.isEmpty() ? gradients(scratch) : window;
-      outcome = step.run(scratch, prepared, micro.lossScale(), target);
-    }
-    if (outcome.skipped() == null) {
-      contributionsInWindow++;
-    } else {
-      skippedUpdates++;
-      LOG.warn(
-          "records {} of {}: update skipped, {}",
-          samples.stream().map(DrivingSample::recordIndex).toList(),
-          samples.get(0).sourceFile(),
-          outcome.skipped());
-    }
-    stats.add(outcome, weighting);
-    if (micro.stepAfter()) {
-      optimizerStep();
-    }
-    return new MicroStepReport(
-        micro.epoch(),
-        micro.indexInEpoch(),
-        sampleIndices,
-        samples.stream().map(DrivingSample::capability).toList(),
-        outcome.losses(),
-        outcome.taskWeights(),
-        outcome.norms(),
-        outcome.projection(),
-        outcome.skipped(),
-        micro.stepAfter(),
-        rate);
+    return dataset.sourceFile() == null
+        ? new RunProvenance(configuration, seeds, RunProvenance.currentVersions(), Map.of(), "", "")
+        : RunProvenance.capture(configuration, seeds, List.of(dataset.sourceFile()));
   }
 
   /** Updates skipped so far because a loss or gradient was not finite. */
   public long skippedUpdates() {
-    return skippedUpdates;
-  }
-
-  /** The loss weighting (its current weights move when dynamic). */
-  public LossWeighting weighting() {
-    return weighting;
-  }
-
-  /** The optimizer, for checkpointing its state. */
-  public PyTorchAdamW optimizer() {
-    return optimizer;
-  }
-
-  private List<NDArray> gradients(NDManager scratch) {
-    List<NDArray> grads = new ArrayList<>(parameters.size());
-    for (Parameter p : parameters) {
-      NDArray g = p.getArray().getGradient();
-      g.attach(scratch); // the wrapper dies with the micro-step (djl-notes 5)
-      grads.add(g);
-    }
-    return grads;
+    return updates.skippedUpdates();
   }
 
   /**
-   * Steps the optimizer with the window's gradient. A window whose every sample was skipped leaves
-   * the weights and the optimizer's moments untouched (AdamW would still move the weights on a zero
-   * gradient), while the schedule and the loss weights move on.
+   * Everything that decides this run's result, as its provenance records it (and a resumed run
+   * compares): student, teachers with their weights fingerprints, recipe, mixing, loss weights,
+   * projection, AdamW, schedule, epochs, micro-batch, accumulation, data order, freezing, seed.
    */
-  private void optimizerStep() {
-    if (contributionsInWindow == 0) {
-      LOG.warn("every sample of this window was skipped; no optimizer step");
-      clearWindow();
-    } else {
-      applyWindow();
-    }
-    contributionsInWindow = 0;
-    ParameterGradients.zero(parameters);
-    accumulation.completeOptimizerStep();
-    weighting.update();
+  public ObjectNode configuration() {
+    return configuration.deepCopy();
   }
 
-  private void clearWindow() {
-    for (NDArray w : window) {
-      GradientWriter.fill(w, 0);
-    }
-  }
-
-  private void applyWindow() {
-    try (NDManager scratch = manager.newSubManager()) {
-      List<NDArray> grads = gradients(scratch);
-      for (int i = 0; i < parameters.size(); i++) {
-        if (!window.isEmpty()) {
-          grads.get(i).addi(window.get(i)); // the gradients are zero between micro-steps
-        }
-        Parameter p = parameters.get(i);
-        optimizer.update(p.getId(), p.getArray(), grads.get(i));
-      }
-    }
-    clearWindow();
-  }
-
-  /** The window's accumulated gradient of parameter {@code param} (accumulation > 1; tests). */
-  NDArray windowGradient(int param) {
-    return window.get(param);
+  /** The micro-steps and optimizer updates (tests drive single micro-steps through it). */
+  WindowedUpdates updates() {
+    return updates;
   }
 
   /** Arrays alive in the trainer's own manager (window, task buffers, prepared inputs): tests. */
@@ -539,8 +326,8 @@ public final class DistillationTrainer implements AutoCloseable {
     if (prefetchWorker != null) {
       prefetchWorker.shutdownNow();
     }
-    if (restoredCheckpoint != null) {
-      restoredCheckpoint.closeArrays();
+    if (checkpoints != null) {
+      checkpoints.close();
     }
     pool.close();
     manager.close();
@@ -551,30 +338,30 @@ public final class DistillationTrainer implements AutoCloseable {
 
   /** Configures a {@link DistillationTrainer}. */
   public static final class Builder {
-    private VisionLanguageModel student;
-    private BatchEncoder encoder;
-    private TeacherTargets teachers;
-    private DistillationRecipe recipe = DistillationRecipe.paper();
-    private MixingMatrix mixing = MixingMatrix.paperDefault();
-    private LossWeighting weighting;
-    private GradientProjection projection = GradientProjection.agp();
-    private LrSchedule schedule = LrSchedule.constant(5e-5);
-    private double weightDecay;
-    private double beta1 = 0.9;
-    private double beta2 = 0.999;
-    private double epsilon = 1e-8;
-    private int accumulation = 4;
-    private int epochs = 1;
-    private int microBatch = 1;
-    private Boolean prefetch;
-    private boolean shuffle = true;
-    private long seed = 42;
-    private boolean freezeVision;
-    private final List<TrainingListener> trainingListeners = new ArrayList<>();
-    private CheckpointStore checkpoints;
-    private int checkpointEvery;
-    private boolean resume;
-    private final List<Consumer<MicroStepReport>> listeners = new ArrayList<>();
+    VisionLanguageModel student;
+    BatchEncoder encoder;
+    TeacherTargets teachers;
+    DistillationRecipe recipe = DistillationRecipe.paper();
+    MixingMatrix mixing = MixingMatrix.paperDefault();
+    LossWeighting weighting;
+    GradientProjection projection = GradientProjection.agp();
+    LrSchedule schedule = LrSchedule.constant(5e-5);
+    double weightDecay;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double epsilon = 1e-8;
+    int accumulation = 4;
+    int epochs = 1;
+    int microBatch = 1;
+    Boolean prefetch;
+    boolean shuffle = true;
+    long seed = 42;
+    boolean freezeVision;
+    final List<DistillationListener> listeners = new ArrayList<>();
+    CheckpointStore checkpoints;
+    int checkpointEvery;
+    boolean resume;
+    final Set<String> resumeAllowing = new TreeSet<>();
 
     private Builder() {}
 
@@ -680,7 +467,10 @@ public final class DistillationTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Seeds the data order and the projection's stage-2 order (default 42). */
+    /**
+     * The run's seed (default 42): the data order uses it, the projection's stage-2 order a seed
+     * derived from it, so the two streams never draw the same numbers.
+     */
     public Builder optSeed(long seed) {
       this.seed = seed;
       return this;
@@ -692,9 +482,12 @@ public final class DistillationTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Called at the begin and end of training, after every optimizer step and epoch. */
-    public Builder addTrainingListener(TrainingListener listener) {
-      this.trainingListeners.add(Objects.requireNonNull(listener));
+    /**
+     * Called at the begin and end of training, after every micro-step, optimizer step and epoch
+     * ({@link DistillationListener}).
+     */
+    public Builder addListener(DistillationListener listener) {
+      this.listeners.add(Objects.requireNonNull(listener));
       return this;
     }
 
@@ -717,9 +510,17 @@ public final class DistillationTrainer implements AutoCloseable {
       return this;
     }
 
-    /** Called after every micro-step. */
-    public Builder addListener(Consumer<MicroStepReport> listener) {
-      this.listeners.add(Objects.requireNonNull(listener));
+    /**
+     * Lets a resumed run continue although its configuration differs from the checkpoint's in these
+     * keys (or keys under them), e.g. {@code "epochs"} to extend a run, {@code "schedule"} for a
+     * new learning-rate schedule. Without it, resuming under another configuration fails with a
+     * message naming every differing key ({@link DistillationTrainer#configuration()}'s keys, plus
+     * {@code data.fingerprint} and {@code seeds.*}). Each allowed change is logged.
+     */
+    public Builder optResumeAllowing(String... keys) {
+      for (String key : keys) {
+        resumeAllowing.add(Objects.requireNonNull(key));
+      }
       return this;
     }
 

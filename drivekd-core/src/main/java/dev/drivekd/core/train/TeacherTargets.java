@@ -6,6 +6,7 @@ import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.VlmBatch;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedSet;
 
 /**
@@ -37,6 +38,15 @@ public interface TeacherTargets extends AutoCloseable {
       DrivingSample sample,
       VlmBatch batch,
       Map<Capability, SortedSet<Integer>> layers);
+
+  /**
+   * The fingerprint of the weights that play {@code capability} (a run's provenance records it, and
+   * a resumed run compares it), or empty where this source cannot tell. Computed at most once per
+   * distinct teacher.
+   */
+  default Optional<String> weightsFingerprint(Capability capability) {
+    return Optional.empty();
+  }
 
   /** Releases what the source holds (models, open files). */
   @Override

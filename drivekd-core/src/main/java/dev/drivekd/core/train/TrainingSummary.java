@@ -1,5 +1,6 @@
 package dev.drivekd.core.train;
 
+import dev.drivekd.core.train.listener.MicroStepReport;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,7 +1,10 @@
 package dev.drivekd.core.train;
 
+import dev.drivekd.core.train.listener.MicroStepReport;
 import dev.drivekd.core.train.listener.ProjectionStats;
 import dev.drivekd.core.train.listener.StepReport;
+import dev.drivekd.core.train.schedule.AccumulationSchedule;
+import dev.drivekd.core.train.weighting.LossWeighting;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

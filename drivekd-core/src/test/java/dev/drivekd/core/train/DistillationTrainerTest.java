@@ -30,9 +30,14 @@ import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.testing.TinyDriving;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
+import dev.drivekd.core.train.listener.DistillationListener;
 import dev.drivekd.core.train.listener.EpochReport;
+import dev.drivekd.core.train.listener.MicroStepReport;
 import dev.drivekd.core.train.listener.StepReport;
-import dev.drivekd.core.train.listener.TrainingListener;
+import dev.drivekd.core.train.schedule.LrSchedule;
+import dev.drivekd.core.train.weighting.LossWeighting;
+import dev.drivekd.core.train.weighting.MixingMatrix;
+import dev.drivekd.core.train.weighting.TaskKeys;
 import dev.drivekd.gradproj.CombinedGradient;
 import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.gradproj.GradientWriter;
@@ -77,8 +82,8 @@ class DistillationTrainerTest {
       DrivingSample sample = fixture.dataset.get(0);
       try (DistillationTrainer t =
           trainer(student, live).optAccumulation(2).optLossWeighting(weights).build()) {
-        t.startEpoch(2);
-        MicroStepReport report = t.trainOn(0, sample);
+        t.updates().beginEpoch(2);
+        MicroStepReport report = t.updates().train(List.of(0), List.of(sample));
         assertNull(report.skipped());
         assertFalse(report.optimizerStepped());
         assertEquals(1, live.forwards, "one teacher forward for three roles");
@@ -113,11 +118,14 @@ class DistillationTrainerTest {
           for (int k = 0; k < tasks.size(); k++) {
             assertEquals(norms[k], report.gradientNorms().get(tasks.get(k)), 1e-5 * norms[k]);
           }
-          try (CombinedGradient combined = GradientProjection.agp().optSeed(5).combine(g)) {
+          try (CombinedGradient combined =
+              GradientProjection.agp()
+                  .optSeed(RunSeeds.derive(5, RunSeeds.PROJECTION_ORDER))
+                  .combine(g)) {
             assertEquals(report.projection().stage2Order(), combined.report().stage2Order());
             for (int i = 0; i < params.size(); i++) {
               NDArray expected = combined.materialize(i, m);
-              NDArray actual = t.windowGradient(i);
+              NDArray actual = t.updates().windowGradient(i);
               if (expected == null) {
                 assertEquals(0f, actual.abs().max().getFloat(), "parameter " + i);
                 continue;
@@ -179,8 +187,8 @@ class DistillationTrainerTest {
       List<Integer> arrays = new ArrayList<>();
       List<Map<String, Double>> epochMeans = new ArrayList<>();
       List<StepReport> steps = new ArrayList<>();
-      TrainingListener probe =
-          new TrainingListener() {
+      DistillationListener probe =
+          new DistillationListener() {
             @Override
             public void onStep(StepReport report) {
               steps.add(report);
@@ -199,7 +207,7 @@ class DistillationTrainerTest {
               // attention MSEs are ~1e-3 against a CE of ~4: weight them up so that they matter
               .optLossWeighting(LossWeighting.staticWeights(TinyDriving.strongAttentionWeights()))
               .optEpochs(12)
-              .addTrainingListener(probe)
+              .addListener(probe)
               .build()) {
         TrainingSummary run = t.fit(fixture.dataset);
         assertEquals(72, run.microSteps());
@@ -251,8 +259,8 @@ class DistillationTrainerTest {
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
             resumable(student, teacher, runB, false)
-                .addTrainingListener(
-                    new TrainingListener() {
+                .addListener(
+                    new DistillationListener() {
                       @Override
                       public void onStep(StepReport report) {
                         if (report.optimizerStep() == 5) {
@@ -305,9 +313,9 @@ class DistillationTrainerTest {
                 .optLossWeighting(weights)
                 .optAccumulation(4)
                 .build()) {
-      t.startEpoch(4);
-      t.trainOn(pick.get(0), samples.get(0));
-      t.trainOn(pick.get(1), samples.get(1));
+      t.updates().beginEpoch(4);
+      t.updates().train(List.of(pick.get(0)), List.of(samples.get(0)));
+      t.updates().train(List.of(pick.get(1)), List.of(samples.get(1)));
       single = windows(t, student); // (g1 + g2) / 4
     }
     try (InternVlModel student = fixture.model("student-tiny", 1);
@@ -319,8 +327,8 @@ class DistillationTrainerTest {
                 .optAccumulation(2)
                 .optMicroBatch(2)
                 .build()) {
-      t.startEpoch(2);
-      MicroStepReport r = t.trainOn(pick, samples);
+      t.updates().beginEpoch(2);
+      MicroStepReport r = t.updates().train(pick, samples);
       assertEquals(pick, r.sampleIndices());
       assertEquals(List.of(Capability.PERCEPTION, Capability.PLANNING), r.capabilities());
       List<float[]> batched = windows(t, student); // mean_b(g_b) / 2
@@ -341,7 +349,7 @@ class DistillationTrainerTest {
   private static List<float[]> windows(DistillationTrainer t, InternVlModel student) {
     List<float[]> out = new ArrayList<>();
     for (int i = 0; i < student.trainableParameters().size(); i++) {
-      out.add(t.windowGradient(i).toFloatArray());
+      out.add(t.updates().windowGradient(i).toFloatArray());
     }
     return out;
   }
@@ -352,8 +360,8 @@ class DistillationTrainerTest {
         InternVlModel teacher = fixture.model("student-tiny", 2)) {
       List<Integer> counts = new ArrayList<>();
       DistillationTrainer[] trainer = new DistillationTrainer[1];
-      TrainingListener onEpoch =
-          new TrainingListener() {
+      DistillationListener onEpoch =
+          new DistillationListener() {
             @Override
             public void onEpochEnd(EpochReport report) {
               counts.add(
@@ -367,7 +375,7 @@ class DistillationTrainerTest {
               .optAccumulation(4)
               .optEpochs(50)
               .optPrefetch(true) // prepared samples live in the trainer's manager until used
-              .addTrainingListener(onEpoch)
+              .addListener(onEpoch)
               .build()) {
         trainer[0] = t;
         TrainingSummary run = t.fit(fixture.dataset);
@@ -472,9 +480,9 @@ class DistillationTrainerTest {
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
             trainer(student, new TrainerFixture.LiveTeacher(teacher)).optAccumulation(4).build()) {
-      t.startEpoch(4);
+      t.updates().beginEpoch(4);
       for (int i = 0; i < 3; i++) {
-        assertNull(t.trainOn(i, fixture.dataset.get(i)).skipped());
+        assertNull(t.updates().train(List.of(i), List.of(fixture.dataset.get(i))).skipped());
       }
       return windows(t, student);
     }
@@ -516,8 +524,8 @@ class DistillationTrainerTest {
           };
       List<float[]> before = weights(student);
       try (DistillationTrainer t = trainer(student, poisoned).optAccumulation(1).build()) {
-        t.startEpoch(1);
-        MicroStepReport r = t.trainOn(4, fixture.dataset.get(4));
+        t.updates().beginEpoch(1);
+        MicroStepReport r = t.updates().train(List.of(4), List.of(fixture.dataset.get(4)));
         assertNotNull(r.skipped());
         assertTrue(r.skipped().contains("d:penult_att_Atv"), r.skipped());
         assertEquals(1, t.skippedUpdates());
@@ -550,10 +558,11 @@ class DistillationTrainerTest {
             }
           };
       try (DistillationTrainer t = trainer(student, longer).optAccumulation(1).build()) {
-        t.startEpoch(1);
+        t.updates().beginEpoch(1);
         IllegalArgumentException e =
             assertThrows(
-                IllegalArgumentException.class, () -> t.trainOn(2, fixture.dataset.get(2)));
+                IllegalArgumentException.class,
+                () -> t.updates().train(List.of(2), List.of(fixture.dataset.get(2))));
         assertTrue(e.getMessage().contains("record 2"), e.getMessage());
         assertTrue(e.getMessage().contains("saw"), e.getMessage());
       }

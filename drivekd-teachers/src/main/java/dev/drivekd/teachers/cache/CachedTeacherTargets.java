@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -74,6 +75,12 @@ public final class CachedTeacherTargets implements TeacherTargets {
   @Override
   public ModelCard card(Capability capability) {
     return role(capability).card();
+  }
+
+  /** The weights fingerprint the cache recorded for {@code capability}'s teacher. */
+  @Override
+  public Optional<String> weightsFingerprint(Capability capability) {
+    return Optional.of(teacher(capability).weightsFingerprint());
   }
 
   /** The recorded identity (name, weights fingerprint, depth) of {@code capability}'s teacher. */

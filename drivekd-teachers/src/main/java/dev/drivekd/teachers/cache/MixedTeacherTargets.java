@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 
@@ -67,6 +68,11 @@ public final class MixedTeacherTargets implements TeacherTargets {
   @Override
   public ModelCard card(Capability capability) {
     return source(capability).card(capability);
+  }
+
+  @Override
+  public Optional<String> weightsFingerprint(Capability capability) {
+    return source(capability).weightsFingerprint(capability);
   }
 
   @Override

@@ -9,6 +9,7 @@ import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.train.TeacherTargets;
+import dev.drivekd.teachers.cache.WeightsFingerprint;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -17,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -31,6 +33,7 @@ public final class TeacherPanel implements TeacherTargets {
 
   private final Map<Capability, VisionLanguageModel> roles;
   private final boolean ownsModels;
+  private final Map<VisionLanguageModel, Optional<String>> fingerprints = new IdentityHashMap<>();
 
   private TeacherPanel(Map<Capability, VisionLanguageModel> roles, boolean ownsModels) {
     if (roles.isEmpty()) {
@@ -87,6 +90,24 @@ public final class TeacherPanel implements TeacherTargets {
   @Override
   public ModelCard card(Capability capability) {
     return model(capability).card();
+  }
+
+  /**
+   * The {@link WeightsFingerprint} of the model playing {@code capability}, computed once per
+   * distinct model; empty for a model type whose weights drivekd cannot list.
+   */
+  @Override
+  public synchronized Optional<String> weightsFingerprint(Capability capability) {
+    VisionLanguageModel model = model(capability);
+    return fingerprints.computeIfAbsent(
+        model,
+        m -> {
+          try {
+            return Optional.of(WeightsFingerprint.of(m));
+          } catch (IllegalArgumentException e) {
+            return Optional.empty();
+          }
+        });
   }
 
   @Override

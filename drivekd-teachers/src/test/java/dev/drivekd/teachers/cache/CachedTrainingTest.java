@@ -11,10 +11,11 @@ import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.train.DistillationRecipe;
 import dev.drivekd.core.train.DistillationTrainer;
-import dev.drivekd.core.train.LrSchedule;
-import dev.drivekd.core.train.TaskKeys;
 import dev.drivekd.core.train.TeacherTargets;
 import dev.drivekd.core.train.TrainingSummary;
+import dev.drivekd.core.train.listener.DistillationListener;
+import dev.drivekd.core.train.schedule.LrSchedule;
+import dev.drivekd.core.train.weighting.TaskKeys;
 import dev.drivekd.teachers.panel.TeacherPanel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,11 +52,13 @@ class CachedTrainingTest {
         .optSchedule(LrSchedule.constant(3e-3))
         .optSeed(5)
         .addListener(
-            r -> {
-              if (r.skipped() != null) {
-                skips.add("epoch " + r.epoch() + " step " + r.indexInEpoch() + ": " + r.skipped());
-              }
-            });
+            DistillationListener.forMicroSteps(
+                r -> {
+                  if (r.skipped() != null) {
+                    skips.add(
+                        "epoch " + r.epoch() + " step " + r.indexInEpoch() + ": " + r.skipped());
+                  }
+                }));
   }
 
   /** Two teachers: one for perception and planning, another for reasoning. */

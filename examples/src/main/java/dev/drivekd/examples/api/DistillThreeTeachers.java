@@ -14,11 +14,11 @@ import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.WordTokenizer;
 import dev.drivekd.core.train.DistillationTrainer;
-import dev.drivekd.core.train.LrSchedule;
 import dev.drivekd.core.train.TrainingSummary;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.listener.MetricsFileListener;
 import dev.drivekd.core.train.listener.ProgressBarListener;
+import dev.drivekd.core.train.schedule.LrSchedule;
 import dev.drivekd.teachers.panel.TeacherPanel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,8 +76,8 @@ public final class DistillThreeTeachers {
             .optEpochs(epochs)
             .optCheckpoints(CheckpointStore.open(runDir.resolve("checkpoints")), 10)
             .optResume(true)
-            .addTrainingListener(ProgressBarListener.onStderr())
-            .addTrainingListener(new MetricsFileListener(runDir.resolve("metrics.jsonl")))
+            .addListener(ProgressBarListener.onStderr())
+            .addListener(new MetricsFileListener(runDir.resolve("metrics.jsonl")))
             .build()) {
       return trainer.fit(dataset);
     }

@@ -15,14 +15,14 @@ import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.WordTokenizer;
 import dev.drivekd.core.train.DistillationRecipe;
 import dev.drivekd.core.train.DistillationTrainer;
-import dev.drivekd.core.train.DynamicWeightConfig;
-import dev.drivekd.core.train.LossWeighting;
-import dev.drivekd.core.train.LrSchedule;
-import dev.drivekd.core.train.TaskKeys;
 import dev.drivekd.core.train.TrainingSummary;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.listener.MetricsFileListener;
 import dev.drivekd.core.train.listener.ProgressBarListener;
+import dev.drivekd.core.train.schedule.LrSchedule;
+import dev.drivekd.core.train.weighting.DynamicWeightConfig;
+import dev.drivekd.core.train.weighting.LossWeighting;
+import dev.drivekd.core.train.weighting.TaskKeys;
 import dev.drivekd.eval.AgreementReport;
 import dev.drivekd.eval.GreedyAnswers;
 import dev.drivekd.eval.McqAccuracy;
@@ -357,7 +357,7 @@ public final class DriveKdDemo {
                   DynamicWeightConfig.defaults().withLearningRate(options.balancerRate())));
     }
     try (MetricsFileListener metrics = new MetricsFileListener(dir.resolve("metrics.jsonl"));
-        DistillationTrainer trainer = builder.addTrainingListener(metrics).build()) {
+        DistillationTrainer trainer = builder.addListener(metrics).build()) {
       return trainer.fit(dataset);
     }
   }
@@ -386,7 +386,7 @@ public final class DriveKdDemo {
         .optAccumulation(1)
         .optEpochs(epochs)
         .optSeed(seed)
-        .addTrainingListener(ProgressBarListener.builder().optEpochLines(false).build());
+        .addListener(ProgressBarListener.builder().optEpochLines(false).build());
   }
 
   private static String orNothing(String answer) {

@@ -1,8 +1,8 @@
 package dev.drivekd.examples.demo;
 
 import dev.drivekd.core.data.Capability;
-import dev.drivekd.core.train.TaskKeys;
 import dev.drivekd.core.train.TrainingSummary;
+import dev.drivekd.core.train.weighting.TaskKeys;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;

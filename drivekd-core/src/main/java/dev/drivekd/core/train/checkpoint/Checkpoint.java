@@ -1,9 +1,9 @@
 package dev.drivekd.core.train.checkpoint;
 
 import ai.djl.ndarray.NDArray;
-import dev.drivekd.core.train.AccumulationSchedule;
-import dev.drivekd.core.train.AdamWState;
-import dev.drivekd.core.train.LossWeightingState;
+import dev.drivekd.core.train.optimizer.AdamWState;
+import dev.drivekd.core.train.schedule.AccumulationSchedule;
+import dev.drivekd.core.train.weighting.LossWeightingState;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

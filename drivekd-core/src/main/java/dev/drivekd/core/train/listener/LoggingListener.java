@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *
  * (one line; wrapped here).
  */
-public final class LoggingListener implements TrainingListener {
+public final class LoggingListener implements DistillationListener {
 
   private final int every;
   private final Logger logger;

@@ -29,7 +29,7 @@ import java.nio.file.StandardOpenOption;
  * infinities are written as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}.
  * Write failures are thrown as {@link UncheckedIOException} naming the file.
  */
-public final class MetricsFileListener implements TrainingListener, Closeable {
+public final class MetricsFileListener implements DistillationListener, Closeable {
 
   /** The header's format name. */
   public static final String FORMAT = "drivekd-metrics";

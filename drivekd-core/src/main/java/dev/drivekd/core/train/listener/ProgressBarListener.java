@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  * left. A line per finished epoch is printed too, unless {@link Builder#optEpochLines} turns it off
  * (runs of many short epochs).
  */
-public final class ProgressBarListener implements TrainingListener {
+public final class ProgressBarListener implements DistillationListener {
 
   private final PrintStream out;
   private final boolean interactive;

@@ -6,7 +6,7 @@ package dev.drivekd.core.train.listener;
  * @param epoch the last epoch trained (0-based)
  * @param optimizerStep optimizer steps completed in the run
  * @param samples samples trained in the run
- * @param seconds wall-clock seconds since {@link TrainingListener#onTrainingBegin}
+ * @param seconds wall-clock seconds since {@link DistillationListener#onTrainingBegin}
  * @param completed whether every epoch ran; false when training stopped early or failed
  */
 public record TrainingEnd(

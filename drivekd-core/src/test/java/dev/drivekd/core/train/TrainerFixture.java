@@ -22,6 +22,11 @@ final class TrainerFixture extends TinyDriving {
     super(dir);
   }
 
+  /** The same images with other questions and answers. */
+  TrainerFixture(Path dir, String[][] samples) {
+    super(dir, samples);
+  }
+
   /** One live teacher for every capability, run once per sample with the union of layers. */
   static class LiveTeacher implements TeacherTargets {
     final VisionLanguageModel teacher;

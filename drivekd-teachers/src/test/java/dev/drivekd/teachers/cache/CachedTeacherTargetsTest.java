@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -102,6 +103,9 @@ class CachedTeacherTargetsTest {
       for (Capability c : Capability.values()) {
         assertEquals(teacher.card(), cached.card(c), "the card comes from the index");
         assertEquals(new TeacherIdentity("teacher-small", weights, 6), cached.teacher(c));
+        // what a run's provenance records: the same fingerprint live and cached
+        assertEquals(Optional.of(weights), cached.weightsFingerprint(c));
+        assertEquals(Optional.of(weights), TeacherPanel.single(teacher).weightsFingerprint(c));
       }
       BatchEncoder encoder = f.encoder(student.card());
       VlmBatch batch =

@@ -77,7 +77,7 @@ public final class ReferenceStyleAgp {
     for (int p = 0; p < f.size(); p++) {
       NDArray fp = f.get(p);
       NDArray ap = a.get(p);
-      out.add(fp == null ? null : ap == null ? fp : attach(fp.sub(ap.mul(coef))));
+      out.add(fp == null ? null : ap == null ? fp : attach(fp.sub(ap.mul(coef)))); // no graph
     }
     return out;
   }

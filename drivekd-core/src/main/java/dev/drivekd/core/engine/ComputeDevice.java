@@ -37,8 +37,13 @@ public final class ComputeDevice {
   /** {@code gpu()} when the engine sees a GPU, else {@code cpu()}. */
   public static Device select() {
     Engine engine = engine();
-    Device device = engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+    Device device = forGpuCount(engine.getGpuCount());
     LOG.debug("drivekd computes on {} (engine {} {})", device, engine, engine.getVersion());
     return device;
+  }
+
+  /** The device for an engine that sees {@code gpus} GPUs: the first GPU, or the CPU for none. */
+  static Device forGpuCount(int gpus) {
+    return gpus > 0 ? Device.gpu() : Device.cpu();
   }
 }

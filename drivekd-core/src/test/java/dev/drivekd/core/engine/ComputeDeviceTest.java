@@ -11,10 +11,20 @@ import org.junit.jupiter.api.Test;
 class ComputeDeviceTest {
 
   @Test
-  void selectsGpuExactlyWhenTheEngineSeesOne() {
-    Device device = ComputeDevice.select();
-    Device expected = Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
-    assertEquals(expected, device);
+  void theFirstGpuWhenThereIsOneElseTheCpu() {
+    assertEquals(Device.cpu(), ComputeDevice.forGpuCount(0));
+    assertEquals(Device.gpu(0), ComputeDevice.forGpuCount(1));
+    assertEquals(Device.gpu(0), ComputeDevice.forGpuCount(8));
+  }
+
+  @Test
+  void selectsOnTheEnginesGpuCountAndStartsItOffline() {
+    // the build's libtorch is the CPU one from Maven Central unless PYTORCH_LIBRARY_PATH says else
+    int gpus = Engine.getInstance().getGpuCount();
+    assertEquals(gpus > 0 ? "gpu" : "cpu", ComputeDevice.select().getDeviceType());
+    if (System.getenv("PYTORCH_LIBRARY_PATH") == null) {
+      assertEquals(0, gpus, "the Maven Central libtorch is CPU-only");
+    }
     assertEquals("true", System.getProperty(ComputeDevice.OFFLINE_PROPERTY));
   }
 

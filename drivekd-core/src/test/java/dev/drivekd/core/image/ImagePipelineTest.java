@@ -9,7 +9,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,16 +51,27 @@ class ImagePipelineTest {
     assertThrows(IllegalArgumentException.class, () -> p.toTensor(RgbImage.of(1, 1, 0, 0, 0)));
   }
 
+  /**
+   * The whole pipeline against Pillow: PIL's {@code resize((4, 4), BICUBIC)} pixels of the test
+   * image (pil_parity.json, written by Pillow), then ToTensor and Normalize by hand in float32.
+   */
   @Test
-  void preprocessSquashesAndNormalises() {
+  void preprocessIsPillowsResizeThenNormalised() throws IOException {
     ImagePipeline p = ImagePipeline.imageNet(4);
-    Path file = image("rgb_noise_13x9.png");
-    RgbImage resized = PilBicubicResampler.resize(ImageDecoder.read(file), 4, 4);
-    float[] expected = p.toTensor(resized);
-    assertArrayEquals(expected, p.preprocess(file));
-    assertEquals(3 * 4 * 4, expected.length);
-    // spot value: red of pixel (0,0)
-    assertEquals(((resized.get(0, 0, 0) / 255f) - 0.485f) / 0.229f, expected[0]);
+    JsonNode pil;
+    try (InputStream in = getClass().getResourceAsStream("/images/pil_parity.json")) {
+      pil = new ObjectMapper().readTree(in).get("images").get("rgb_noise_13x9.png");
+    }
+    JsonNode pixels = pil.get("resized").get("4"); // HWC, 0..255
+    assertEquals(4 * 4 * 3, pixels.size());
+    float[] expected = new float[3 * 4 * 4];
+    for (int c = 0; c < 3; c++) {
+      for (int i = 0; i < 16; i++) {
+        float v = pixels.get(i * 3 + c).asInt() / 255f;
+        expected[c * 16 + i] = (v - ImagePipeline.IMAGENET_MEAN[c]) / ImagePipeline.IMAGENET_STD[c];
+      }
+    }
+    assertArrayEquals(expected, p.preprocess(image("rgb_noise_13x9.png")));
   }
 
   @Test

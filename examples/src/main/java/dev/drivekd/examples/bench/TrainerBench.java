@@ -57,6 +57,12 @@ public final class TrainerBench implements Callable<Integer> {
       description = "Gradient accumulation (samples per optimizer step).")
   int accumulation;
 
+  @Option(
+      names = "--memory-repeats",
+      defaultValue = "5",
+      description = "Child processes per configuration for the peak memory (median).")
+  int memoryRepeats;
+
   @Option(names = "--memory-only", hidden = true, description = "Child mode: one peak only.")
   String memoryOnly;
 
@@ -73,9 +79,10 @@ public final class TrainerBench implements Callable<Integer> {
     if (memoryOnly != null) {
       return printMemoryOnly();
     }
-    if (samples < 1 || repeats < 1 || accumulation < 1 || warmup < 0) {
+    if (samples < 1 || repeats < 1 || accumulation < 1 || warmup < 0 || memoryRepeats < 1) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--samples, --repeats and --accumulation must be positive");
+          spec.commandLine(),
+          "--samples, --repeats, --memory-repeats and --accumulation must be positive");
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
@@ -139,19 +146,19 @@ public final class TrainerBench implements Callable<Integer> {
     } else {
       err.println(
           "[bench] trainer: peak memory, child processes ("
-              + MEMORY_REPEATS
+              + memoryRepeats
               + " per configuration)");
       err.flush();
-      double[] live = new double[MEMORY_REPEATS];
-      double[] cachedPeaks = new double[MEMORY_REPEATS];
-      for (int r = 0; r < MEMORY_REPEATS; r++) {
+      double[] live = new double[memoryRepeats];
+      double[] cachedPeaks = new double[memoryRepeats];
+      for (int r = 0; r < memoryRepeats; r++) {
         live[r] = childPeak(TrainerBenchmark.Config.AGP_LIVE, data, cache);
         cachedPeaks[r] = childPeak(TrainerBenchmark.Config.AGP_CACHED, data, cache);
       }
       java.util.Arrays.sort(live);
       java.util.Arrays.sort(cachedPeaks);
-      peakLive = live[MEMORY_REPEATS / 2];
-      peakCached = cachedPeaks[MEMORY_REPEATS / 2];
+      peakLive = live[memoryRepeats / 2];
+      peakCached = cachedPeaks[memoryRepeats / 2];
     }
 
     Map<String, Object> m = new LinkedHashMap<>();
@@ -205,7 +212,7 @@ public final class TrainerBench implements Callable<Integer> {
         "peak_memory_measured_in",
         output.inProcess
             ? "this process (undercounts)"
-            : "child processes, pre-touched " + CHILD_HEAP + " heap, median of " + MEMORY_REPEATS);
+            : "child processes, pre-touched " + CHILD_HEAP + " heap, median of " + memoryRepeats);
     m.put("peak_mb_live_teachers", round(peakLive));
     m.put("peak_mb_cached_teachers", round(peakCached));
     m.put("teacher_weights_mb", round(teacherMb));
@@ -232,8 +239,6 @@ public final class TrainerBench implements Callable<Integer> {
     String out = runChild(args);
     return JSON.readTree(out).get("peak_mb").asDouble();
   }
-
-  private static final int MEMORY_REPEATS = 5;
 
   /**
    * {@link MeasuringProcess#run} with a fixed, pre-touched Java heap ({@link #CHILD_HEAP}): the

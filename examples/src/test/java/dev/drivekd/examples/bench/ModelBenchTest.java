@@ -64,10 +64,12 @@ class ModelBenchTest {
     assertTrue(f.get("step_ms_student_tiny_l32").asDouble() > 0);
     assertFalse(f.has("ratio_to_pytorch_l32"));
     assertFalse(f.has("ratio_to_pytorch_student_tiny_l32"));
-    // in-process peaks may undercount to 0 (glibc reuses freed memory), but they are there
+    // in this process the peaks undercount (glibc reuses freed memory): the figures say so, and
+    // each is a measured number (NaN would mean /proc could not be read)
+    assertEquals("this process (undercounts)", f.get("peak_memory_measured_in").asText());
     for (String key :
         new String[] {"peak_mb_no_maps", "peak_mb_one_layer_maps", "peak_mb_all_layer_maps"}) {
-      assertTrue(f.get(key).asDouble() >= 0, key);
+      assertTrue(f.get(key).isNumber() && !Double.isNaN(f.get(key).asDouble()), key);
     }
     JsonNode c = f.get("cases").get(0);
     assertEquals("student-tiny", c.get("preset").asText());

@@ -71,8 +71,11 @@ class DriveKdCommandTest {
       // below the uniform CE of the 512-row LM head (ln 512 = 6.24), where the students start
       assertTrue(f.get("ce_plain_" + c).asDouble() < 5.7, c);
       assertTrue(f.get("ce_drivekd_" + c).asDouble() < 5.7, c);
-      assertTrue(f.get("attention_gap_plain_" + c).asDouble() > 0, c);
-      assertTrue(f.get("attention_gap_drivekd_" + c).asDouble() > 0, c);
+      // the demo's claim: distillation leaves the student closer to its teachers' attention
+      // (CPU training is deterministic, so this is the same comparison on every run)
+      double plain = f.get("attention_gap_plain_" + c).asDouble();
+      double distilled = f.get("attention_gap_drivekd_" + c).asDouble();
+      assertTrue(distilled > 0 && distilled < plain, c + ": " + distilled + " vs CE-only " + plain);
     }
     assertEquals(14, f.get("optimizer_steps_plain").asInt(), "2 epochs x 7 samples");
     assertEquals(14, f.get("optimizer_steps_drivekd").asInt());

@@ -123,7 +123,7 @@ public final class PyTorchAdamW extends Optimizer {
     }
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
-      NDArray g = rescaleGrad == 1f ? grad : grad.mul(rescaleGrad);
+      NDArray g = rescaleGrad == 1f ? grad : grad.mul(rescaleGrad); // no graph
       if (weightDecay != 0) {
         weight.muli((float) (1 - lr * weightDecay));
       }

@@ -259,12 +259,15 @@ final class DynamicLossWeighting implements LossWeighting {
       sign[j] = Math.signum(diff);
     }
 
-    // Backward of J through G_k and through S (autograd order: the S terms collect first).
+    // Backward of J through G_k and through S. Autograd runs the targets' backward nodes newest
+    // first, so S's gradient collects the terms from the last key to the first; summed in the
+    // other order it differs in the last bit, which the difference e_j + gradSum (a cancellation
+    // when the balancer is near its target) turned into 3e-5 relative at large alpha and rate.
     float gradSum = 0f;
-    for (int j = 0; j < n; j++) {
+    for (int j = n - 1; j >= 0; j--) {
       float share = (float) shares[j];
       float term = useAlpha ? (-sign[j] * q[j]) * share : -sign[j] * share;
-      gradSum = j == 0 ? term : gradSum + term;
+      gradSum = j == n - 1 ? term : gradSum + term;
     }
     float[] gradA = new float[n];
     for (int j = 0; j < n; j++) {

@@ -43,8 +43,20 @@ class MixingMatrixTest {
     JsonNode in = c.get("inputs");
     JsonNode expected = c.get("expected");
     double[] row = new double[3];
+    int negative = -1;
     for (int t = 0; t < 3; t++) {
       row[t] = in.get("mix_row").get(t).asDouble();
+      negative = negative < 0 && row[t] < 0 ? t : negative;
+    }
+    if (negative >= 0) {
+      // drivekd's decision (architecture.md): a negative entry is refused, where the reference
+      // clamps it to 0; the error names the row and the teacher column
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> MixingMatrix.replicated(row));
+      String column = Capability.ofIndex(negative).key() + " teacher";
+      assertTrue(e.getMessage().contains(column + " is negative"), e.getMessage());
+      assertTrue(e.getMessage().contains("'perception'"), e.getMessage());
+      return;
     }
     MixingMatrix matrix = MixingMatrix.replicated(row);
     LossWeighting weights =

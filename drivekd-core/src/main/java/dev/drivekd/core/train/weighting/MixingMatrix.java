@@ -92,7 +92,10 @@ public final class MixingMatrix {
         new double[] {0.8, 0.1, 0.1}, new double[] {0.1, 0.8, 0.1}, new double[] {0.1, 0.1, 0.8});
   }
 
-  /** Each sample learns from its own teacher only (the trainer's default when given no rows). */
+  /**
+   * Each sample learns from its own capability's teacher only (a specialist per capability, no
+   * cross-teaching). The trainer's default is {@link #paperDefault()}.
+   */
   public static MixingMatrix identity() {
     return of(new double[] {1, 0, 0}, new double[] {0, 1, 0}, new double[] {0, 0, 1});
   }

@@ -115,13 +115,7 @@ class RunConfigurationTest {
 
   @Test
   void resumingUnderAnotherConfigurationNamesEveryDifferingKey() {
-    Path run = dir.resolve("run");
-    try (InternVlModel student = fixture.model("student-tiny", 1);
-        InternVlModel teacher = fixture.model("teacher-small", 2);
-        DistillationTrainer t =
-            trainer(student, teacher).optCheckpoints(CheckpointStore.open(run), 1).build()) {
-      t.fit(fixture.dataset);
-    }
+    Path run = checkpointedRun();
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.model("teacher-small", 2);
         DistillationTrainer t =
@@ -157,13 +151,7 @@ class RunConfigurationTest {
 
   @Test
   void resumingOnOtherDataIsRefused() {
-    Path run = dir.resolve("run");
-    try (InternVlModel student = fixture.model("student-tiny", 1);
-        InternVlModel teacher = fixture.model("teacher-small", 2);
-        DistillationTrainer t =
-            trainer(student, teacher).optCheckpoints(CheckpointStore.open(run), 1).build()) {
-      t.fit(fixture.dataset);
-    }
+    Path run = checkpointedRun();
     String[][] other = TrainerFixture.SAMPLES.clone();
     other[0] = new String[] {"perception", "What is left of the ego car?", "A white truck."};
     TrainerFixture changed = new TrainerFixture(dir.resolve("other"), other);
@@ -178,6 +166,18 @@ class RunConfigurationTest {
           assertThrows(IllegalArgumentException.class, () -> t.fit(changed.dataset));
       assertTrue(e.getMessage().contains("data.fingerprint: "), e.getMessage());
     }
+  }
+
+  /** A completed one-epoch run with a checkpoint after every optimizer step. */
+  private Path checkpointedRun() {
+    Path run = dir.resolve("run");
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.model("teacher-small", 2);
+        DistillationTrainer t =
+            trainer(student, teacher).optCheckpoints(CheckpointStore.open(run), 1).build()) {
+      t.fit(fixture.dataset);
+    }
+    return run;
   }
 
   @Test

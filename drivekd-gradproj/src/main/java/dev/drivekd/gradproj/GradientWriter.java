@@ -45,9 +45,9 @@ public final class GradientWriter {
    * {@code grad += combined} for every parameter where the combined gradient is present. Call it
    * after the tasks' backward passes, as the snapshots are: in DJL's PyTorch engine a {@code
    * getGradient()} handle on a parameter that has never had a backward pass is a detached zero
-   * array, so an addition into it would be lost. A parameter where the combined gradient is
-   * present was reached by some task's backward (its snapshot row is not all zero), so its
-   * gradient exists by then.
+   * array, so an addition into it would be lost. A parameter where the combined gradient is present
+   * was reached by some task's backward (its snapshot row is not all zero), so its gradient exists
+   * by then.
    */
   public static void addInto(List<Parameter> parameters, CombinedGradient combined) {
     List<NDArray> grads = new ArrayList<>();

@@ -22,9 +22,12 @@ import java.util.Locale;
  *  "dtype": "float32", "hidden_states": true}
  * }</pre>
  *
- * <p>{@code dtype} ({@code float32}, {@code float16} or {@code bfloat16}) defaults to float32 and
- * {@code hidden_states} (whether {@code forward} honours {@code output_hidden_states}) to false;
- * other fields are required. Unknown fields (for example {@code source}) are ignored.
+ * <p>{@code dtype} ({@code float32} or {@code float16}) defaults to float32 and {@code
+ * hidden_states} (whether {@code forward} honours {@code output_hidden_states}) to false; other
+ * fields are required. Unknown fields (for example {@code source}) are ignored. {@code bfloat16} is
+ * refused: DJL 0.36's PyTorch engine cannot hold a bfloat16 array (creating or casting one
+ * terminates the JVM from native code), so a bf16 module is exported with float32 inputs and
+ * outputs instead (weights in bf16 inside, a cast at each end; docs/torchscript.md).
  *
  * @param file where the descriptor was read from
  * @param contractVersion the contract version {@code forward} implements
@@ -176,10 +179,15 @@ public record TorchScriptDescriptor(
       case "float16":
         return DataType.FLOAT16;
       case "bfloat16":
-        return DataType.BFLOAT16;
+        throw new TorchScriptModelException(
+            file,
+            "descriptor field 'dtype' is bfloat16, which DJL 0.36's PyTorch engine cannot hold"
+                + " (a bfloat16 array terminates the JVM); export the module with float32 inputs"
+                + " and outputs, its weights may stay bfloat16 inside (cast the pixel values in"
+                + " and the logits, maps and hidden states out), and declare \"dtype\": \"float32\"");
       default:
         throw new TorchScriptModelException(
-            file, "descriptor field 'dtype' must be float32, float16 or bfloat16, got " + node);
+            file, "descriptor field 'dtype' must be float32 or float16, got " + node);
     }
   }
 }

@@ -60,7 +60,6 @@ public final class DistillationTrainer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(DistillationTrainer.class);
 
-  private final VisionLanguageModel student;
   private final TeacherTargets teachers;
   private final int epochs;
   private final int microBatch;
@@ -79,7 +78,7 @@ public final class DistillationTrainer implements AutoCloseable {
   private boolean fitted;
 
   private DistillationTrainer(Builder b) {
-    this.student = b.student;
+    VisionLanguageModel student = b.student;
     this.teachers = b.teachers;
     this.epochs = b.epochs;
     this.microBatch = b.microBatch;

@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.imageio.ImageIO;
 
 /**
@@ -155,17 +157,27 @@ public final class SynthDrive {
    * tagged cell, as the model's vision tokens are one per cell).
    */
   public List<String> tagMarkers() {
-    List<String> tags = new ArrayList<>();
+    return List.copyOf(tagCells().keySet());
+  }
+
+  /**
+   * Every object tag a question can contain, to the index of the vision token it names among a
+   * sample's vision tokens: camera {@code c}'s image comes {@code c}-th, its cells row by row.
+   */
+  public Map<String, Integer> tagCells() {
+    Map<String, Integer> tags = new LinkedHashMap<>();
+    int perImage = config.grid() * config.grid();
     for (int object = 1; object <= 2; object++) {
       for (int camera = 0; camera < config.cameras(); camera++) {
         for (int row = 0; row < config.grid(); row++) {
           for (int column = 0; column < config.grid(); column++) {
-            tags.add(new Cell(camera, row, column).tag(object, config));
+            String tag = new Cell(camera, row, column).tag(object, config);
+            tags.put(tag, camera * perImage + row * config.grid() + column);
           }
         }
       }
     }
-    return List.copyOf(tags);
+    return tags;
   }
 
   /** The seed of scene {@code index} of {@code split}: a SplitMix64 mix of seed, split, index. */

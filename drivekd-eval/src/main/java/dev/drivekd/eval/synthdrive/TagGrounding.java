@@ -33,26 +33,17 @@ public final class TagGrounding {
    * token: build the tokenizer with {@link SynthDrive#tagMarkers()} as markers).
    */
   public TagGrounding(SynthDrive synth, Tokenizer tokenizer) {
-    SynthDriveConfig config = synth.config();
-    int perImage = config.grid() * config.grid();
-    for (int object = 1; object <= 2; object++) {
-      for (int camera = 0; camera < config.cameras(); camera++) {
-        for (int row = 0; row < config.grid(); row++) {
-          for (int column = 0; column < config.grid(); column++) {
-            String tag = new Cell(camera, row, column).tag(object, config);
-            long[] ids = tokenizer.encode(tag);
-            if (ids.length != 1) {
-              throw new IllegalArgumentException(
-                  "the tokenizer splits the tag "
-                      + tag
-                      + " into "
-                      + ids.length
-                      + " tokens; build it with SynthDrive.tagMarkers() as markers");
-            }
-            cellOfTag.put(ids[0], camera * perImage + row * config.grid() + column);
-          }
-        }
+    for (Map.Entry<String, Integer> e : synth.tagCells().entrySet()) {
+      long[] ids = tokenizer.encode(e.getKey());
+      if (ids.length != 1) {
+        throw new IllegalArgumentException(
+            "the tokenizer splits the tag "
+                + e.getKey()
+                + " into "
+                + ids.length
+                + " tokens; build it with SynthDrive.tagMarkers() as markers");
       }
+      cellOfTag.put(ids[0], e.getValue());
     }
   }
 

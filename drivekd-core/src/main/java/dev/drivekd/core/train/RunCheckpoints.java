@@ -122,7 +122,10 @@ final class RunCheckpoints {
     }
     Checkpoint c = found.get();
     String source =
-        store.directory().resolve(CheckpointStore.folderName(c.counters().optimizerStep())) + "";
+        store
+            .directory()
+            .resolve(CheckpointStore.folderName(c.counters().optimizerStep()))
+            .toString();
     requireSameConfiguration(c.provenance(), current, source);
     StudentWeights.copyInto(named, c.studentWeights(), source);
     c.optimizer().ifPresent(state -> optimizer.importState(state, named));
@@ -151,7 +154,9 @@ final class RunCheckpoints {
             (k, v) -> {
               Long mine = now.seeds().get(k);
               if (!v.equals(mine)) {
-                changes.add(new ConfigurationDiff.Change("seeds." + k, v + "", mine + ""));
+                changes.add(
+                    new ConfigurationDiff.Change(
+                        "seeds." + k, String.valueOf(v), String.valueOf(mine)));
               }
             });
     if (!saved.versions().equals(now.versions())) {

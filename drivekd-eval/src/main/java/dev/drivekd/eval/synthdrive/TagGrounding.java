@@ -7,7 +7,9 @@ import dev.drivekd.core.engine.HostData;
 import dev.drivekd.core.engine.Scalars;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.text.Tokenizer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -57,49 +59,55 @@ public final class TagGrounding {
   public NDArray loss(NDArray map, VlmBatch batch, NDManager manager) {
     int b = batch.batchSize();
     int length = batch.length();
-    long[] ids = batch.inputIds().toLongArray();
+    int[] pairs = tagCellPairs(batch);
+    if (pairs.length == 0) {
+      return null;
+    }
     float[] target = new float[b * length * length];
     float[] rows = new float[b * length];
-    int count = 0;
-    for (int s = 0; s < b; s++) {
-      int[] vision = visionPositions(batch, s);
-      for (int i = 0; i < batch.layout().length(s); i++) {
-        Integer cell = cellOfTag.get(ids[s * length + i]);
-        if (cell != null && cell < vision.length) {
-          target[(s * length + i) * length + vision[cell]] = 1f;
-          rows[s * length + i] = 1f;
-          count++;
-        }
-      }
-    }
-    if (count == 0) {
-      return null;
+    for (int pair : pairs) {
+      target[pair] = 1f;
+      rows[pair / length] = 1f;
     }
     NDArray oneHot = HostData.floats(manager, target, new Shape(b, length, length));
     NDArray rowMask = HostData.floats(manager, rows, new Shape(b, length));
     NDArray picked = map.mul(oneHot).sum(new int[] {2}); // a[tag, cell] on tag rows, 0 elsewhere
     NDArray logs = picked.add((float) EPS).log().mul(rowMask);
-    return Scalars.div(logs.sum(), -count);
+    return Scalars.div(logs.sum(), -pairs.length);
   }
 
   /** Share of each tag token's attention on its own cell, averaged over the batch's tag tokens. */
   public double onCellShare(NDArray map, VlmBatch batch) {
-    int length = batch.length();
-    long[] ids = batch.inputIds().toLongArray();
+    int[] pairs = tagCellPairs(batch);
+    if (pairs.length == 0) {
+      return Double.NaN;
+    }
     float[] values = map.toFloatArray();
     double sum = 0;
-    int count = 0;
+    for (int pair : pairs) {
+      sum += values[pair];
+    }
+    return sum / pairs.length;
+  }
+
+  /**
+   * Every (tag token, its cell's vision token) pair of the batch, as the flat index {@code (b * L +
+   * tag) * L + vision} into a {@code [B, L, L]} map.
+   */
+  private int[] tagCellPairs(VlmBatch batch) {
+    int length = batch.length();
+    long[] ids = batch.inputIds().toLongArray();
+    List<Integer> pairs = new ArrayList<>();
     for (int s = 0; s < batch.batchSize(); s++) {
       int[] vision = visionPositions(batch, s);
       for (int i = 0; i < batch.layout().length(s); i++) {
         Integer cell = cellOfTag.get(ids[s * length + i]);
         if (cell != null && cell < vision.length) {
-          sum += values[(s * length + i) * length + vision[cell]];
-          count++;
+          pairs.add((s * length + i) * length + vision[cell]);
         }
       }
     }
-    return count == 0 ? Double.NaN : sum / count;
+    return pairs.stream().mapToInt(Integer::intValue).toArray();
   }
 
   private static int[] visionPositions(VlmBatch batch, int sample) {

@@ -34,10 +34,25 @@ import java.util.stream.IntStream;
  * @param batchSize samples per step
  * @param learningRate peak rate (cosine to a tenth, 5 % warm-up)
  * @param groundingWeight weight of the grounding term against cross-entropy's 1
+ * @param routingLayer the layer whose answer positions are taught to read the question's tags
+ *     ({@link TagGrounding#routingLoss}); negative: no routing term
+ * @param routingWeight weight of the routing term
  * @param seed seed of the sample order
  */
 public record GroundedFineTuning(
-    int steps, int batchSize, double learningRate, double groundingWeight, long seed) {
+    int steps,
+    int batchSize,
+    double learningRate,
+    double groundingWeight,
+    int routingLayer,
+    double routingWeight,
+    long seed) {
+
+  /** Grounding only, no routing term. */
+  public GroundedFineTuning(
+      int steps, int batchSize, double learningRate, double groundingWeight, long seed) {
+    this(steps, batchSize, learningRate, groundingWeight, -1, 0, seed);
+  }
 
   /** What the fine-tuning measured. */
   public record Result(
@@ -82,11 +97,24 @@ public record GroundedFineTuning(
         float lossValue;
         float ceValue;
         try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-          ModelOutput out = model.forward(batch, ForwardRequest.attentionOf(0), true);
+          boolean routed = routingLayer >= 0 && routingWeight > 0;
+          ModelOutput out =
+              model.forward(
+                  batch,
+                  routed
+                      ? ForwardRequest.attentionOf(0, routingLayer)
+                      : ForwardRequest.attentionOf(0),
+                  true);
           NDArray ce = crossEntropy.evaluate(out.logits(), batch.layout().labels(manager));
           NDArray map = out.attention().headAveraged(0);
           NDArray ground = grounding.loss(map, batch, manager);
           NDArray total = ground == null ? ce : ce.add(Scalars.mul(ground, groundingWeight));
+          NDArray route =
+              routed
+                  ? grounding.routingLoss(
+                      out.attention().headAveraged(routingLayer), batch, manager)
+                  : null;
+          total = route == null ? total : total.add(Scalars.mul(route, routingWeight));
           lossValue = total.getFloat();
           ceValue = ce.getFloat();
           if (step == steps) {

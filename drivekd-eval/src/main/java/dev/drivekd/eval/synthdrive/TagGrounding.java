@@ -76,6 +76,52 @@ public final class TagGrounding {
     return Scalars.div(logs.sum(), -pairs.length);
   }
 
+  /**
+   * The routing term of a batch from the head-averaged map of a later layer, or null when the batch
+   * has no answer position with a tag before it: {@code -mean log (sum of a[t, tags])} over every
+   * position {@code t} that predicts an answer token, the sum over the tag tokens of the question.
+   * It teaches the answer to read the tags (which layer 0 grounded on their cells), the route a
+   * pretrained teacher's intermediate layers take.
+   *
+   * @param map {@code [B, L, L]} head-averaged attention probabilities, in the graph
+   */
+  public NDArray routingLoss(NDArray map, VlmBatch batch, NDManager manager) {
+    int b = batch.batchSize();
+    int length = batch.length();
+    long[] ids = batch.inputIds().toLongArray();
+    float[] target = new float[b * length * length];
+    float[] rows = new float[b * length];
+    int count = 0;
+    for (int s = 0; s < b; s++) {
+      List<Integer> tags = new ArrayList<>();
+      int n = batch.layout().length(s);
+      for (int i = 0; i < n; i++) {
+        if (cellOfTag.containsKey(ids[s * length + i]) && !batch.layout().isSupervised(s, i)) {
+          tags.add(i);
+        }
+      }
+      if (tags.isEmpty()) {
+        continue;
+      }
+      for (int t = 0; t + 1 < n; t++) {
+        if (batch.layout().isSupervised(s, t + 1)) {
+          rows[s * length + t] = 1f;
+          count++;
+          for (int tag : tags) {
+            target[(s * length + t) * length + tag] = 1f;
+          }
+        }
+      }
+    }
+    if (count == 0) {
+      return null;
+    }
+    NDArray picked =
+        map.mul(HostData.floats(manager, target, new Shape(b, length, length))).sum(new int[] {2});
+    NDArray rowMask = HostData.floats(manager, rows, new Shape(b, length));
+    return Scalars.div(picked.add((float) EPS).log().mul(rowMask).sum(), -count);
+  }
+
   /** Share of each tag token's attention on its own cell, averaged over the batch's tag tokens. */
   public double onCellShare(NDArray map, VlmBatch batch) {
     int[] pairs = tagCellPairs(batch);

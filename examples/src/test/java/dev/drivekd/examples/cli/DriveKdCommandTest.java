@@ -52,6 +52,7 @@ class DriveKdCommandTest {
     Run r =
         run(
             "demo",
+            "--reference-data",
             "--run-dir",
             runDir.toString(),
             "--teacher-epochs",
@@ -97,7 +98,7 @@ class DriveKdCommandTest {
     assertTrue(Files.exists(runDir.resolve("students/drive-kd/metrics.jsonl")));
 
     // the same folder again: refused before anything is trained, nothing lost
-    Run again = run("demo", "--run-dir", runDir.toString(), "--epochs", "1");
+    Run again = run("demo", "--reference-data", "--run-dir", runDir.toString(), "--epochs", "1");
     assertEquals(2, again.status());
     assertTrue(again.err().contains("already holds trained students"), again.err());
     assertTrue(Files.exists(runDir.resolve("students/drive-kd/metrics.jsonl")));

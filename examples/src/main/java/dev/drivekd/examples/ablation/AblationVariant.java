@@ -1,0 +1,89 @@
+package dev.drivekd.examples.ablation;
+
+import dev.drivekd.core.data.Capability;
+import dev.drivekd.core.train.weighting.MixingMatrix;
+import dev.drivekd.gradproj.GradientProjection;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * One row of the held-out ablation (the paper's Table 3): which teachers a student learns from and
+ * how their gradients meet the cross-entropy's. Every variant trains the same student from the same
+ * initialisation on the same labels, in the same order, for the same number of steps.
+ */
+public enum AblationVariant {
+  /** Cross-entropy on the labels alone. */
+  CE_ONLY(EnumSet.noneOf(Capability.class), false),
+  /** The perception teacher's layer-0 text-to-vision attention on every sample. */
+  SINGLE_PERCEPTION(EnumSet.of(Capability.PERCEPTION), false),
+  /** The reasoning teacher's intermediate full maps on every sample. */
+  SINGLE_REASONING(EnumSet.of(Capability.REASONING), false),
+  /** The planning teacher's penultimate-layer text-to-vision attention on every sample. */
+  SINGLE_PLANNING(EnumSet.of(Capability.PLANNING), false),
+  /** The three teachers, mixed per sample, their gradients summed with the cross-entropy's. */
+  MULTI_NO_PROJECTION(EnumSet.allOf(Capability.class), false),
+  /** Drive-KD: the three teachers, mixed per sample, conflicts resolved by AGP. */
+  DRIVE_KD(EnumSet.allOf(Capability.class), true);
+
+  private final EnumSet<Capability> teachers;
+  private final boolean projected;
+
+  AblationVariant(EnumSet<Capability> teachers, boolean projected) {
+    this.teachers = teachers;
+    this.projected = projected;
+  }
+
+  /** The key of the variant in reports ({@code ce_only}, {@code drive_kd}, ...). */
+  public String key() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The variant of a report key. */
+  public static AblationVariant ofKey(String key) {
+    for (AblationVariant v : values()) {
+      if (v.key().equals(key)) {
+        return v;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown ablation variant '" + key + "'; one of " + java.util.Arrays.toString(keys()));
+  }
+
+  static String[] keys() {
+    AblationVariant[] all = values();
+    String[] out = new String[all.length];
+    for (int i = 0; i < all.length; i++) {
+      out[i] = all[i].key();
+    }
+    return out;
+  }
+
+  /** The capabilities whose teachers the student learns from (none for CE only). */
+  public Set<Capability> teachers() {
+    return EnumSet.copyOf(teachers);
+  }
+
+  /** Whether the student learns from any teacher. */
+  public boolean distils() {
+    return !teachers.isEmpty();
+  }
+
+  /**
+   * The mixing matrix: the paper's default for the three-teacher variants; a single teacher teaches
+   * every sample with weight 1.
+   */
+  public MixingMatrix mixing() {
+    if (teachers.size() != 1) {
+      return MixingMatrix.paperDefault();
+    }
+    double[] row = new double[3];
+    row[teachers.iterator().next().ordinal()] = 1;
+    return MixingMatrix.replicated(row);
+  }
+
+  /** AGP for Drive-KD, a plain sum of the task gradients otherwise. */
+  public GradientProjection projection() {
+    return projected ? GradientProjection.agp() : GradientProjection.none();
+  }
+}

@@ -84,6 +84,7 @@ public final class AblationReport {
     f.put("rows", rows);
     f.put("test_questions", result.questions());
     f.put("labelled_questions", result.labelled());
+    f.put("teacher_accuracy", result.teacherAccuracy());
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("generator", options.config().fingerprint());
     settings.put("labelled_scenes", options.labelledScenes());
@@ -195,6 +196,12 @@ public final class AblationReport {
             options.testScenes(),
             options.config().fingerprint(),
             result.seconds()));
+    md.append("Teachers' held-out accuracy on their own capability's questions (%): ");
+    List<String> parts = new ArrayList<>();
+    result
+        .teacherAccuracy()
+        .forEach((k, v) -> parts.add(String.format(Locale.ROOT, "%s %.1f", k, 100 * v)));
+    md.append(String.join(", ", parts)).append(".\n\n");
     md.append("Held-out multiple-choice accuracy (%), mean ± std over seeds:\n\n");
     md.append(table(result)).append('\n');
     md.append("![accuracy per variant](").append(CHART_FILE).append(")\n");

@@ -179,10 +179,16 @@ public final class HeldOutAblation {
    * @param rows one per variant and seed, seeds outermost
    * @param questions per capability key, the test split's multiple-choice questions
    * @param labelled the labelled split's questions
+   * @param teacherAccuracy per capability key, its teacher's accuracy on that capability's test
+   *     questions (what the students could learn from, measured before any student runs)
    * @param seconds wall time of the whole run
    */
   public record Result(
-      List<Row> rows, Map<String, Integer> questions, int labelled, double seconds) {}
+      List<Row> rows,
+      Map<String, Integer> questions,
+      int labelled,
+      Map<String, Double> teacherAccuracy,
+      double seconds) {}
 
   private final Options options;
 
@@ -223,15 +229,30 @@ public final class HeldOutAblation {
       }
     }
     Device device = ComputeDevice.select();
+    InternVlConfig preset = InternVlConfig.preset(options.studentPreset());
     InternVlConfig studentConfig =
-        InternVlConfig.preset(options.studentPreset()).withTokenizer(tokenizer.identity());
+        preset.withTokenizer(tokenizer.identity()).withInitializerRange(preset.fanInStd());
     Map<Capability, InternVlModel> teachers = new EnumMap<>(Capability.class);
     List<Row> rows = new ArrayList<>();
+    Map<String, Double> teacherAccuracy = new LinkedHashMap<>();
     try {
       for (Capability c : Capability.values()) {
         teachers.put(c, SynthDriveTeachers.load(options.teachers(), c, device));
       }
       SynthDriveTeachers.checkWeights(manifest, teachers, options.teachers());
+      for (Capability c : Capability.values()) {
+        List<DrivingSample> own = choice.stream().filter(s -> s.capability() == c).toList();
+        InternVlModel t = teachers.get(c);
+        char[] chosen =
+            new OptionChoice(t, SynthDriveTeachers.encoder(tokenizer, t), labelledRoot(test))
+                .choose(own, 32);
+        teacherAccuracy.put(c.key(), accuracy(own, chosen));
+        LOG.info(
+            "{} teacher: held-out accuracy {} on its {} questions",
+            c.key(),
+            String.format("%.3f", teacherAccuracy.get(c.key())),
+            own.size());
+      }
       TeacherPanel panel = TeacherPanel.of(new EnumMap<Capability, VisionLanguageModel>(teachers));
       Path cache = runDir.resolve("teacher-cache");
       try (InternVlModel probe = InternVlModel.create(studentConfig, device, 0)) {
@@ -252,7 +273,8 @@ public final class HeldOutAblation {
     } finally {
       teachers.values().forEach(InternVlModel::close);
     }
-    return new Result(rows, questions, labelled.size(), (System.nanoTime() - began) / 1e9);
+    return new Result(
+        rows, questions, labelled.size(), teacherAccuracy, (System.nanoTime() - began) / 1e9);
   }
 
   /**
@@ -367,6 +389,18 @@ public final class HeldOutAblation {
         targets.close();
       }
     }
+  }
+
+  /** Share of {@code samples} whose chosen letter is their answer's option. */
+  static double accuracy(List<DrivingSample> samples, char[] chosen) {
+    int right = 0;
+    for (int i = 0; i < samples.size(); i++) {
+      Optional<Character> want = McqOption.of(samples.get(i).answer(), McqOption.Rule.FINAL_OPTION);
+      if (want.isPresent() && want.get() == chosen[i]) {
+        right++;
+      }
+    }
+    return samples.isEmpty() ? Double.NaN : (double) right / samples.size();
   }
 
   private static Row row(

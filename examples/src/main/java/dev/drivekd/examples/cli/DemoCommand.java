@@ -163,6 +163,7 @@ final class DemoCommand implements Callable<Integer> {
             d.dataSeed(),
             d.trainScenes(),
             d.preset(),
+            d.initializerRange(),
             teacherSteps != null ? teacherSteps : d.steps(),
             d.batchSize(),
             d.learningRate(),
@@ -231,6 +232,17 @@ final class DemoCommand implements Callable<Integer> {
       out.flush();
     }
     return 0;
+  }
+
+  private static String percents(HeldOutAblation.Result result) {
+    StringBuilder sb = new StringBuilder();
+    result
+        .teacherAccuracy()
+        .forEach(
+            (k, v) ->
+                sb.append(sb.length() == 0 ? "" : ", ")
+                    .append(String.format(java.util.Locale.ROOT, "%s %.1f %%", k, 100 * v)));
+    return sb.toString();
   }
 
   private static Path defaultRunDir() {

@@ -36,7 +36,7 @@ class HeldOutAblationTest {
         SynthDriveTeachers.train(
             teachers,
             SynthDriveConfig.defaults(),
-            new SynthDriveTeachers.Recipe(1, 6, "teacher-small", 2, 4, 3e-3, 1.0, 1.0, 5),
+            new SynthDriveTeachers.Recipe(1, 6, "teacher-small", 0.08, 2, 4, 3e-3, 1.0, 1.0, 5),
             null);
   }
 

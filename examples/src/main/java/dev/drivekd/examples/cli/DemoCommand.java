@@ -115,7 +115,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--epochs",
-      description = "Epochs of each student (default: 4 in the ablation, 40 in the smoke run).")
+      description = "Epochs of each student (default: 2 in the ablation, 40 in the smoke run).")
   Integer epochs;
 
   @Option(

@@ -59,6 +59,37 @@ class InternVlConfigTest {
   }
 
   @Test
+  void fanInInitialisationScalesTheWeightsByOneOverRootWidth() {
+    InternVlConfig teacher = InternVlConfig.preset("teacher-small");
+    assertEquals(1 / Math.sqrt(128), teacher.fanInStd(), 1e-15);
+    assertEquals(0.125, InternVlConfig.preset("student-tiny").fanInStd(), 1e-15);
+    InternVlConfig wide = teacher.withInitializerRange(teacher.fanInStd());
+    assertEquals(teacher.fanInStd(), wide.initializerRange(), 0);
+    assertEquals(0.02, teacher.initializerRange(), 0, "the presets keep InternVL's 0.02");
+    assertEquals(wide, InternVlConfig.fromJson(wide.toJson()), "recorded in config.json");
+    // the seeded normal initialisation draws every weight matrix with that deviation
+    try (InternVlModel narrow = InternVlModel.create(teacher, Device.cpu(), 3);
+        InternVlModel fanIn = InternVlModel.create(wide, Device.cpu(), 3)) {
+      String name = "language_model.model.layers.0.self_attn.o_proj.weight";
+      float narrowStd = std(narrow.namedParameters().get(name).getArray().toFloatArray());
+      float fanInStd = std(fanIn.namedParameters().get(name).getArray().toFloatArray());
+      assertEquals(0.02, narrowStd, 0.001, name);
+      assertEquals(0.0884, fanInStd, 0.004, name);
+    }
+  }
+
+  private static float std(float[] values) {
+    double sum = 0;
+    double squares = 0;
+    for (float v : values) {
+      sum += v;
+      squares += (double) v * v;
+    }
+    double mean = sum / values.length;
+    return (float) Math.sqrt(squares / values.length - mean * mean);
+  }
+
+  @Test
   void unknownPresetListsThePresets() {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> InternVlConfig.preset("student-huge"));

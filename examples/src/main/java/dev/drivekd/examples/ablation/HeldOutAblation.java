@@ -415,34 +415,26 @@ public final class HeldOutAblation {
       AgreementReport agreement,
       TrainingSummary run,
       double seconds) {
-    Map<String, int[]> counts = new LinkedHashMap<>();
-    for (Capability c : Capability.values()) {
-      counts.put(c.key(), new int[2]);
-    }
-    int right = 0;
-    for (int i = 0; i < choice.size(); i++) {
-      DrivingSample s = choice.get(i);
-      Optional<Character> want = McqOption.of(s.answer(), McqOption.Rule.FINAL_OPTION);
-      int[] c = counts.get(s.capability().key());
-      c[1]++;
-      if (want.isPresent() && want.get() == chosen[i]) {
-        c[0]++;
-        right++;
-      }
-    }
     Map<String, Double> accuracy = new LinkedHashMap<>();
     Map<String, Double> ce = new LinkedHashMap<>();
     Map<String, Double> gap = new LinkedHashMap<>();
     for (Capability c : Capability.values()) {
-      int[] n = counts.get(c.key());
-      accuracy.put(c.key(), n[1] == 0 ? Double.NaN : (double) n[0] / n[1]);
+      List<DrivingSample> own = new ArrayList<>();
+      StringBuilder letters = new StringBuilder();
+      for (int i = 0; i < choice.size(); i++) {
+        if (choice.get(i).capability() == c) {
+          own.add(choice.get(i));
+          letters.append(chosen[i]);
+        }
+      }
+      accuracy.put(c.key(), accuracy(own, letters.toString().toCharArray()));
       ce.put(c.key(), agreement.meanCrossEntropy(c));
       gap.put(c.key(), agreement.meanOwnTeacherLoss(c));
     }
     return new Row(
         variant.key(),
         seed,
-        choice.isEmpty() ? Double.NaN : (double) right / choice.size(),
+        accuracy(choice, chosen),
         accuracy,
         ce,
         gap,

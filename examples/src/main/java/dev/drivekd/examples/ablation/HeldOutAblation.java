@@ -248,7 +248,7 @@ public final class HeldOutAblation {
         List<DrivingSample> own = choice.stream().filter(s -> s.capability() == c).toList();
         InternVlModel t = teachers.get(c);
         char[] chosen =
-            new OptionChoice(t, SynthDriveTeachers.encoder(tokenizer, t), labelledRoot(test))
+            new OptionChoice(t, SynthDriveTeachers.encoder(tokenizer, t), dataRoot(test))
                 .choose(own, 32);
         teacherAccuracy.put(c.key(), accuracy(own, chosen));
         LOG.info(
@@ -321,7 +321,7 @@ public final class HeldOutAblation {
       for (int k = 0; k < students.size(); k++) {
         AblationVariant variant = options.variants().get(k);
         char[] chosen =
-            new OptionChoice(students.get(k), encoder, labelledRoot(test)).choose(choice, 32);
+            new OptionChoice(students.get(k), encoder, dataRoot(test)).choose(choice, 32);
         rows.add(row(variant, seed, choice, chosen, agreement.get(k), runs.get(k), seconds.get(k)));
         LOG.info(
             "seed {}: {} held-out accuracy {}",
@@ -335,7 +335,8 @@ public final class HeldOutAblation {
     }
   }
 
-  private static Path labelledRoot(DrivingDataset dataset) {
+  /** The folder a SynthDrive dataset's image paths are relative to (its JSON file's). */
+  private static Path dataRoot(DrivingDataset dataset) {
     return dataset.sourceFile().toAbsolutePath().getParent();
   }
 

@@ -4,8 +4,10 @@ import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.train.weighting.MixingMatrix;
 import dev.drivekd.gradproj.GradientProjection;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * One row of the held-out ablation (the paper's Table 3): which teachers a student learns from and
@@ -14,24 +16,38 @@ import java.util.Set;
  */
 public enum AblationVariant {
   /** Cross-entropy on the labels alone. */
-  CE_ONLY(EnumSet.noneOf(Capability.class), false),
+  CE_ONLY(EnumSet.noneOf(Capability.class), GradientProjection::none),
   /** The perception teacher's layer-0 text-to-vision attention on every sample. */
-  SINGLE_PERCEPTION(EnumSet.of(Capability.PERCEPTION), false),
+  SINGLE_PERCEPTION(EnumSet.of(Capability.PERCEPTION), GradientProjection::none),
   /** The reasoning teacher's intermediate full maps on every sample. */
-  SINGLE_REASONING(EnumSet.of(Capability.REASONING), false),
+  SINGLE_REASONING(EnumSet.of(Capability.REASONING), GradientProjection::none),
   /** The planning teacher's penultimate-layer text-to-vision attention on every sample. */
-  SINGLE_PLANNING(EnumSet.of(Capability.PLANNING), false),
+  SINGLE_PLANNING(EnumSet.of(Capability.PLANNING), GradientProjection::none),
   /** The three teachers, mixed per sample, their gradients summed with the cross-entropy's. */
-  MULTI_NO_PROJECTION(EnumSet.allOf(Capability.class), false),
+  MULTI_NO_PROJECTION(EnumSet.allOf(Capability.class), GradientProjection::none),
   /** Drive-KD: the three teachers, mixed per sample, conflicts resolved by AGP. */
-  DRIVE_KD(EnumSet.allOf(Capability.class), true);
+  DRIVE_KD(EnumSet.allOf(Capability.class), GradientProjection::agp),
+  /** AGP's first stage only (the paper's G1 ablation), behind {@code --variants}. */
+  DRIVE_KD_G1(EnumSet.allOf(Capability.class), GradientProjection::stage1Only),
+  /** AGP's second stage only (the paper's G2 ablation), behind {@code --variants}. */
+  DRIVE_KD_G2(EnumSet.allOf(Capability.class), GradientProjection::stage2Only);
+
+  /** The paper's Table 3 rows, the default run's variants. */
+  public static final List<AblationVariant> TABLE_3 =
+      List.of(
+          CE_ONLY,
+          SINGLE_PERCEPTION,
+          SINGLE_REASONING,
+          SINGLE_PLANNING,
+          MULTI_NO_PROJECTION,
+          DRIVE_KD);
 
   private final EnumSet<Capability> teachers;
-  private final boolean projected;
+  private final Supplier<GradientProjection> projection;
 
-  AblationVariant(EnumSet<Capability> teachers, boolean projected) {
+  AblationVariant(EnumSet<Capability> teachers, Supplier<GradientProjection> projection) {
     this.teachers = teachers;
-    this.projected = projected;
+    this.projection = projection;
   }
 
   /** The key of the variant in reports ({@code ce_only}, {@code drive_kd}, ...). */
@@ -82,8 +98,8 @@ public enum AblationVariant {
     return MixingMatrix.replicated(row);
   }
 
-  /** AGP for Drive-KD, a plain sum of the task gradients otherwise. */
+  /** AGP (or one of its stages) for Drive-KD, a plain sum of the task gradients otherwise. */
   public GradientProjection projection() {
-    return projected ? GradientProjection.agp() : GradientProjection.none();
+    return projection.get();
   }
 }

@@ -105,12 +105,29 @@ public final class HeldOutAblation {
           300,
           200,
           List.of(1L, 2L, 3L),
-          List.of(AblationVariant.values()),
+          AblationVariant.TABLE_3,
           2,
           8,
           3e-3,
           100,
           "student-tiny");
+    }
+
+    /** The same options with other variants. */
+    public Options withVariants(List<AblationVariant> chosen) {
+      return new Options(
+          runDir,
+          teachers,
+          config,
+          labelledScenes,
+          testScenes,
+          seeds,
+          List.copyOf(chosen),
+          epochs,
+          microBatch,
+          learningRate,
+          attentionWeight,
+          studentPreset);
     }
 
     /** The same options with {@code n} seeds (1 to n). */

@@ -4,6 +4,7 @@ import dev.drivekd.core.data.Capability;
 import dev.drivekd.eval.McqAccuracy;
 import dev.drivekd.eval.synthdrive.SynthDriveConfig;
 import dev.drivekd.examples.ablation.AblationReport;
+import dev.drivekd.examples.ablation.AblationVariant;
 import dev.drivekd.examples.ablation.HeldOutAblation;
 import dev.drivekd.examples.ablation.SynthDriveTeachers;
 import dev.drivekd.examples.demo.DriveKdDemo;
@@ -84,6 +85,16 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--quick", description = "A shortened ablation end to end (for CI).")
   boolean quick;
+
+  @Option(
+      names = "--variants",
+      split = ",",
+      paramLabel = "V",
+      description =
+          "Ablation variants, comma-separated (default: the paper's Table 3: ce_only,"
+              + " single_perception, single_reasoning, single_planning, multi_no_projection,"
+              + " drive_kd; also drive_kd_g1, drive_kd_g2).")
+  List<String> variants;
 
   @Option(
       names = "--labelled-scenes",
@@ -184,6 +195,10 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private int ablation() throws Exception {
+    List<AblationVariant> chosen =
+        variants == null
+            ? AblationVariant.TABLE_3
+            : variants.stream().map(AblationVariant::ofKey).toList();
     Path run = runDir != null ? runDir : defaultRunDir();
     Path teacherDir = teachers;
     if (teacherDir == null) {
@@ -194,7 +209,8 @@ final class DemoCommand implements Callable<Integer> {
       }
       teacherDir = EmbeddedData.teachers(run.resolve("teachers"));
     }
-    HeldOutAblation.Options o = HeldOutAblation.Options.defaults(run, teacherDir).withSeeds(seeds);
+    HeldOutAblation.Options o =
+        HeldOutAblation.Options.defaults(run, teacherDir).withSeeds(seeds).withVariants(chosen);
     if (quick) {
       o = o.quick();
     }

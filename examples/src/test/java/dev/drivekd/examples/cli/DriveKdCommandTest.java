@@ -105,6 +105,16 @@ class DriveKdCommandTest {
   }
 
   @Test
+  void anUnknownAblationVariantIsRefusedBeforeAnythingIsWritten(@TempDir Path dir) {
+    Path runDir = dir.resolve("run");
+    Run r = run("demo", "--variants", "ce_only,drive_kd_g3", "--run-dir", runDir.toString());
+    assertEquals(2, r.status());
+    assertTrue(r.err().contains("unknown ablation variant 'drive_kd_g3'"), r.err());
+    assertTrue(r.err().contains("drive_kd_g1, drive_kd_g2"), r.err());
+    assertTrue(!Files.exists(runDir), "nothing unpacked or generated");
+  }
+
+  @Test
   void demoOnAUsersFileReportsAMissingImageUnlessAskedForStandIns(@TempDir Path dir)
       throws Exception {
     Path data = dir.resolve("d.json");

@@ -69,11 +69,20 @@ public final class TagGrounding {
       target[pair] = 1f;
       rows[pair / length] = 1f;
     }
-    NDArray oneHot = HostData.floats(manager, target, new Shape(b, length, length));
-    NDArray rowMask = HostData.floats(manager, rows, new Shape(b, length));
-    NDArray picked = map.mul(oneHot).sum(new int[] {2}); // a[tag, cell] on tag rows, 0 elsewhere
-    NDArray logs = picked.add((float) EPS).log().mul(rowMask);
-    return Scalars.div(logs.sum(), -pairs.length);
+    return meanMinusLogMass(map, target, rows, pairs.length, manager);
+  }
+
+  /**
+   * {@code -sum log (sum_j a[i, j] target[i, j]) / count} over the rows {@code i} that {@code rows}
+   * marks: minus the mean log of the attention mass each marked row puts on its targets.
+   */
+  private static NDArray meanMinusLogMass(
+      NDArray map, float[] target, float[] rows, int count, NDManager manager) {
+    Shape shape = map.getShape();
+    NDArray targets = HostData.floats(manager, target, shape);
+    NDArray rowMask = HostData.floats(manager, rows, new Shape(shape.get(0), shape.get(1)));
+    NDArray mass = map.mul(targets).sum(new int[] {2}); // 0 on unmarked rows
+    return Scalars.div(mass.add((float) EPS).log().mul(rowMask).sum(), -count);
   }
 
   /**
@@ -116,10 +125,7 @@ public final class TagGrounding {
     if (count == 0) {
       return null;
     }
-    NDArray picked =
-        map.mul(HostData.floats(manager, target, new Shape(b, length, length))).sum(new int[] {2});
-    NDArray rowMask = HostData.floats(manager, rows, new Shape(b, length));
-    return Scalars.div(picked.add((float) EPS).log().mul(rowMask).sum(), -count);
+    return meanMinusLogMass(map, target, rows, count, manager);
   }
 
   /** Share of each tag token's attention on its own cell, averaged over the batch's tag tokens. */

@@ -104,6 +104,41 @@ class GroundingAndChoiceTest {
     }
   }
 
+  /**
+   * Every answer-predicting row puts 0.2 on each of the question's tags: the routing term is
+   * -log(0.2 * tags), with one tag in perception questions and two in reasoning ones.
+   */
+  @Test
+  void theRoutingTermIsMinusTheMeanLogOfEachAnswerRowsMassOnTheTags() {
+    TagGrounding grounding = new TagGrounding(synth, tokenizer);
+    for (int first : new int[] {0, 1}) { // record 0: perception (one tag), 1: reasoning (two)
+      List<DrivingSample> samples = List.of(data.samples().get(first));
+      try (NDManager m = NDManager.newBaseManager()) {
+        VlmBatch batch = encoder.encodeSamples(m, samples, BatchEncoder.PromptMode.TRAINING);
+        int length = batch.length();
+        long[] ids = batch.inputIds().toLongArray();
+        List<Integer> tags = new ArrayList<>();
+        for (int i = 0; i < length; i++) {
+          String piece = tokenizer.decode(new long[] {ids[i]});
+          if (piece.startsWith("<c") && samples.get(0).question().contains(piece)) {
+            tags.add(i);
+          }
+        }
+        float[] map = new float[length * length];
+        for (int t = 0; t + 1 < length; t++) {
+          if (batch.layout().isSupervised(0, t + 1)) {
+            for (int tag : tags) {
+              map[t * length + tag] = 0.2f;
+            }
+          }
+        }
+        NDArray loss = grounding.routingLoss(m.create(map, new Shape(1, length, length)), batch, m);
+        assertEquals(first + 1, tags.size(), samples.get(0).question());
+        assertEquals(-Math.log(0.2 * tags.size() + 1e-6), loss.getFloat(), 1e-5);
+      }
+    }
+  }
+
   /** A few grounded steps move a fresh model's tag attention onto the tagged cells. */
   @Test
   void groundedFineTuningPullsTagAttentionOntoTheCell() {

@@ -1,11 +1,16 @@
 package dev.drivekd.eval;
 
 import ai.djl.ndarray.NDManager;
+import dev.drivekd.core.data.DataFingerprint;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.Tokenizer;
+import dev.drivekd.eval.answer.Answerer;
+import dev.drivekd.eval.answer.GeneratedAnswer;
+import dev.drivekd.teachers.cache.WeightsFingerprint;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -15,12 +20,13 @@ import java.util.function.Function;
  * start), decoded with the key/value cache until the end of the turn or {@code maxTokens}, over the
  * ids the tokenizer knows (the LM head may have more rows).
  */
-public final class GreedyAnswers implements Function<DrivingSample, String> {
+public final class GreedyAnswers implements Function<DrivingSample, String>, Answerer {
 
   private final InternVlModel model;
   private final BatchEncoder encoder;
   private final Tokenizer tokenizer;
   private final int maxTokens;
+  private String fingerprint;
 
   private GreedyAnswers(
       InternVlModel model, BatchEncoder encoder, Tokenizer tokenizer, int maxTokens) {
@@ -41,12 +47,57 @@ public final class GreedyAnswers implements Function<DrivingSample, String> {
   /** The answer's text (empty when the first token ends the turn). */
   @Override
   public String apply(DrivingSample sample) {
+    return answer(sample).text();
+  }
+
+  @Override
+  public GeneratedAnswer answer(DrivingSample sample) {
+    long start = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager(model.device())) {
       VlmBatch prompt =
           encoder.encodeSamples(manager, List.of(sample), BatchEncoder.PromptMode.OPEN_ENDED);
       OptionalLong stop = tokenizer.endOfTurnId();
       int vocabulary = Math.min(tokenizer.vocabularySize(), model.card().vocabularySize());
-      return tokenizer.decode(model.generate(prompt, maxTokens, stop, vocabulary)).trim();
+      long[] tokens = model.generate(prompt, maxTokens, stop, vocabulary);
+      boolean stopped =
+          tokens.length > 0 && stop.isPresent() && tokens[tokens.length - 1] == stop.getAsLong();
+      return new GeneratedAnswer(
+          tokenizer.decode(tokens).trim(),
+          tokens.length,
+          stopped,
+          (System.nanoTime() - start) / 1e9);
     }
+  }
+
+  @Override
+  public String modelName() {
+    return model.card().name();
+  }
+
+  /** Computed once, on first use (hashing the weights reads all of them). */
+  @Override
+  public synchronized String fingerprint() {
+    if (fingerprint == null) {
+      fingerprint = fingerprint(WeightsFingerprint.of(model), tokenizer, "greedy", maxTokens);
+    }
+    return fingerprint;
+  }
+
+  /**
+   * The answers' fingerprint: weights, tokenizer identity, decoding rule and length limit. Cached
+   * and uncached greedy decoding of one model share it: they choose the same tokens.
+   */
+  public static String fingerprint(
+      String weights, Tokenizer tokenizer, String decoding, int maxNewTokens) {
+    String identity =
+        "drivekd-answers/1\n"
+            + weights
+            + "\n"
+            + tokenizer.identity()
+            + "\n"
+            + decoding
+            + "\n"
+            + maxNewTokens;
+    return DataFingerprint.sha256(identity.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -9,18 +9,35 @@ import java.nio.file.Path;
  * Resolves image path strings against the data root and checks them: a path must stay inside the
  * root (no {@code ../} or absolute escapes) and, under {@link ImageCheckPolicy#REQUIRE_READABLE},
  * be a readable regular file whose real location is inside the root too (no symlink escapes).
+ * Readers of other record formats use it so that their image paths obey the same rules and fail
+ * with the same file, record and field.
  */
-final class ImagePathResolver {
+public final class ImagePathResolver {
 
   private final Path root;
   private final ImageCheckPolicy policy;
 
-  ImagePathResolver(Path root, ImageCheckPolicy policy) {
+  /**
+   * A resolver for paths under {@code root}.
+   *
+   * @param root the data root
+   * @param policy whether files must exist and be readable
+   */
+  public ImagePathResolver(Path root, ImageCheckPolicy policy) {
     this.root = root.toAbsolutePath().normalize();
     this.policy = policy;
   }
 
-  ImageReference resolve(String rawPath, Path file, int recordIndex, String field) {
+  /**
+   * Resolves and checks one path.
+   *
+   * @param rawPath the path as written in the data
+   * @param file the dataset file, for errors
+   * @param recordIndex the record, for errors
+   * @param field the field the path came from, for errors
+   * @throws DatasetException naming file, record and field when the path is not acceptable
+   */
+  public ImageReference resolve(String rawPath, Path file, int recordIndex, String field) {
     if (rawPath.isEmpty()) {
       throw DatasetException.forField(file, recordIndex, field, "expected a non-empty image path");
     }
@@ -90,7 +107,8 @@ final class ImagePathResolver {
     }
   }
 
-  Path root() {
+  /** The data root, absolute and normalised. */
+  public Path root() {
     return root;
   }
 }

@@ -1,5 +1,6 @@
 package dev.drivekd.core.train.listener;
 
+import dev.drivekd.core.progress.ConsoleProgress;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.function.LongSupplier;
@@ -139,28 +140,15 @@ public final class ProgressBarListener implements DistillationListener {
   public static String render(
       long done, long total, double loss, double samplesPerSecond, double etaSeconds, int width) {
     StringBuilder sb = new StringBuilder();
-    if (total > 0) {
-      double fraction = Math.min(1.0, Math.max(0.0, (double) done / total));
-      int filled = (int) Math.floor(fraction * width);
-      sb.append('[');
-      for (int i = 0; i < width; i++) {
-        sb.append(i < filled ? '#' : '-');
-      }
-      sb.append("] ");
-      sb.append(String.format(Locale.ROOT, "%5.1f%% %d/%d", fraction * 100, done, total));
-    } else {
-      sb.append("step ").append(done);
-    }
+    sb.append(total > 0 ? ConsoleProgress.bar(done, total, width) : "step " + done);
     sb.append(" | loss ").append(LoggingListener.number(loss));
     sb.append(String.format(Locale.ROOT, " | %.2f samples/s", samplesPerSecond));
     sb.append(" | ETA ").append(Double.isNaN(etaSeconds) ? "--:--:--" : duration(etaSeconds));
     return sb.toString();
   }
 
-  /** {@code H:MM:SS}, hours unbounded. */
   static String duration(double seconds) {
-    long s = Math.round(Math.max(0, seconds));
-    return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+    return ConsoleProgress.duration(seconds);
   }
 
   /** Builder; every setting is optional. */

@@ -70,6 +70,11 @@ public final class GreedyAnswers implements Function<DrivingSample, String>, Ans
   }
 
   @Override
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  @Override
   public String modelName() {
     return model.card().name();
   }

@@ -32,4 +32,12 @@ public interface Tokenizer {
 
   /** A stable identity of the vocabulary (for example a SHA-256 of its canonical form). */
   String identity();
+
+  /**
+   * The id of text the vocabulary does not hold, for tokenizers that have one (a word vocabulary's
+   * {@code <unk>}); empty for byte-level tokenizers, which encode any text.
+   */
+  default OptionalLong unknownId() {
+    return OptionalLong.empty();
+  }
 }

@@ -220,6 +220,11 @@ public final class WordTokenizer implements Tokenizer {
     return unkId;
   }
 
+  @Override
+  public OptionalLong unknownId() {
+    return OptionalLong.of(unkId);
+  }
+
   /** How the vocabulary was built (not part of {@link #identity()}). */
   public Provenance provenance() {
     return provenance;

@@ -37,7 +37,8 @@ public final class AnswerGeneration {
   /**
    * The answers of {@code answerer} to {@code items}, stored in {@code file}.
    *
-   * @throws IllegalArgumentException when there is no item or two items share an id
+   * @throws IllegalArgumentException when there is no item, two items share an id, or the model's
+   *     tokenizer cannot read the questions ({@link TokenizerCoverage})
    */
   public static Result run(List<EvalItem> items, Answerer answerer, Path file) {
     if (items.isEmpty()) {
@@ -49,6 +50,7 @@ public final class AnswerGeneration {
         throw new IllegalArgumentException("two items share the id " + item.id());
       }
     }
+    TokenizerCoverage.check(answerer.modelName(), answerer.tokenizer(), items);
     AnswerFile.Header header =
         new AnswerFile.Header(
             answerer.modelName(), answerer.fingerprint(), ItemsFingerprint.of(items));

@@ -1,6 +1,7 @@
 package dev.drivekd.eval.answer;
 
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.text.Tokenizer;
 
 /** Produces a model's greedy answer to a sample's open-ended prompt. */
 public interface Answerer {
@@ -13,6 +14,9 @@ public interface Answerer {
    * decoding and its length limit. Stored answers are reused only while it is unchanged.
    */
   String fingerprint();
+
+  /** The tokenizer its prompts are encoded with. */
+  Tokenizer tokenizer();
 
   /** The answer to {@code sample}'s open-ended prompt. */
   GeneratedAnswer answer(DrivingSample sample);

@@ -50,6 +50,11 @@ public final class RecomputingAnswerer implements Answerer {
   }
 
   @Override
+  public Tokenizer tokenizer() {
+    return encoder.tokenizer();
+  }
+
+  @Override
   public String fingerprint() {
     return fingerprint;
   }

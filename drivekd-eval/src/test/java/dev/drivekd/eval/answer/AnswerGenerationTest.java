@@ -46,6 +46,11 @@ class AnswerGenerationTest {
     }
 
     @Override
+    public dev.drivekd.core.text.Tokenizer tokenizer() {
+      return inner.tokenizer();
+    }
+
+    @Override
     public GeneratedAnswer answer(DrivingSample sample) {
       if (calls.incrementAndGet() == failAt) {
         throw new IllegalStateException("killed");

@@ -3,6 +3,7 @@ package dev.drivekd.eval.answer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import dev.drivekd.core.attention.TokenLayout;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.model.BatchEncoder;
@@ -68,37 +69,62 @@ public final class RecomputingAnswerer implements Answerer {
     try (NDManager manager = NDManager.newBaseManager(model.device())) {
       VlmBatch prompt =
           encoder.encodeSamples(manager, List.of(sample), BatchEncoder.PromptMode.OPEN_ENDED);
-      int length = prompt.length();
-      long[] ids = Arrays.copyOf(prompt.inputIds().toLongArray(), length + maxNewTokens);
-      boolean[] image = new boolean[length + maxNewTokens];
-      for (int i = 0; i < length; i++) {
-        image[i] = prompt.layout().isImage(0, i);
-      }
-      int produced = 0;
-      boolean stopped = false;
-      while (produced < maxNewTokens) {
-        int l = length + produced;
-        long token;
-        try (NDManager step = manager.newSubManager()) {
-          VlmBatch batch =
-              new VlmBatch(
-                  step.create(Arrays.copyOf(ids, l), new ai.djl.ndarray.types.Shape(1, l)),
-                  prompt.pixelValues(),
-                  TokenLayout.of(
-                      new boolean[][] {Arrays.copyOf(image, l)}, new boolean[1][l], new int[] {l}));
-          ModelOutput out = model.forward(batch, ForwardRequest.logitsOnly(), false);
-          NDArray last = out.logits().get(new NDIndex(0, l - 1)).get("0:" + vocabulary);
-          token = last.argMax().getLong();
-        }
-        ids[l] = token;
-        produced++;
-        if (stop.isPresent() && stop.getAsLong() == token) {
-          stopped = true;
-          break;
-        }
-      }
-      String text = tokenizer.decode(Arrays.copyOfRange(ids, length, length + produced)).trim();
-      return new GeneratedAnswer(text, produced, stopped, (System.nanoTime() - start) / 1e9);
+      long[] tokens = generate(model, prompt, maxNewTokens, stop, vocabulary);
+      boolean stopped =
+          tokens.length > 0 && stop.isPresent() && tokens[tokens.length - 1] == stop.getAsLong();
+      return new GeneratedAnswer(
+          tokenizer.decode(tokens).trim(),
+          tokens.length,
+          stopped,
+          (System.nanoTime() - start) / 1e9);
     }
+  }
+
+  /**
+   * Greedy decoding by running the whole sequence again for every new token.
+   *
+   * @param prompt one unpadded prompt ({@code B = 1}) with its images
+   * @param maxNewTokens how many tokens at most
+   * @param stop a token that ends decoding (kept as the last token), or empty
+   * @param vocabulary ids {@code 0 .. vocabulary-1} are candidates
+   * @return the new tokens
+   */
+  public static long[] generate(
+      VisionLanguageModel model,
+      VlmBatch prompt,
+      int maxNewTokens,
+      OptionalLong stop,
+      int vocabulary) {
+    if (prompt.batchSize() != 1 || prompt.layout().length(0) != prompt.length()) {
+      throw new IllegalArgumentException("decoding takes one unpadded prompt (B = 1)");
+    }
+    int length = prompt.length();
+    long[] ids = Arrays.copyOf(prompt.inputIds().toLongArray(), length + maxNewTokens);
+    boolean[] image = new boolean[length + maxNewTokens];
+    for (int i = 0; i < length; i++) {
+      image[i] = prompt.layout().isImage(0, i);
+    }
+    int produced = 0;
+    while (produced < maxNewTokens) {
+      int l = length + produced;
+      long token;
+      try (NDManager step = prompt.manager().newSubManager()) {
+        VlmBatch batch =
+            new VlmBatch(
+                step.create(Arrays.copyOf(ids, l), new Shape(1, l)),
+                prompt.pixelValues(),
+                TokenLayout.of(
+                    new boolean[][] {Arrays.copyOf(image, l)}, new boolean[1][l], new int[] {l}));
+        ModelOutput out = model.forward(batch, ForwardRequest.logitsOnly(), false);
+        NDArray last = out.logits().get(new NDIndex(0, l - 1)).get("0:" + vocabulary);
+        token = last.argMax().getLong();
+      }
+      ids[l] = token;
+      produced++;
+      if (stop.isPresent() && stop.getAsLong() == token) {
+        break;
+      }
+    }
+    return Arrays.copyOfRange(ids, length, length + produced);
   }
 }

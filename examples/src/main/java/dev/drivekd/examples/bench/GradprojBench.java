@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.drivekd.core.engine.ComputeDevice;
+import dev.drivekd.eval.deploy.ResidentMemory;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,7 +95,7 @@ public final class GradprojBench implements Callable<Integer> {
   private List<GradprojBenchmark.SizeResult> withPeakMemory(
       List<GradprojBenchmark.SizeResult> timed, GradprojBenchmark bench) throws Exception {
     List<GradprojBenchmark.SizeResult> out = new ArrayList<>();
-    if (!ProcessMemory.available()) {
+    if (!ResidentMemory.available()) {
       return timed;
     }
     JsonNode peaks = null;

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.drivekd.eval.deploy.ResidentMemory;
 import dev.drivekd.gradproj.CombinedGradient;
 import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.gradproj.ReferenceStyleAgp;
@@ -375,14 +376,14 @@ final class GradprojBenchmark {
   }
 
   private static double peakExtraBuffers(Runnable step, long parameters) {
-    if (!ProcessMemory.available()) {
+    if (!ResidentMemory.available()) {
       return Double.NaN;
     }
     System.gc();
-    long base = ProcessMemory.residentBytes();
-    ProcessMemory.resetPeak();
+    long base = ResidentMemory.residentBytes();
+    ResidentMemory.resetPeak();
     step.run();
-    long peak = ProcessMemory.peakBytes();
+    long peak = ResidentMemory.peakBytes();
     return Math.max(0, peak - base) / (double) (parameters * Float.BYTES);
   }
 

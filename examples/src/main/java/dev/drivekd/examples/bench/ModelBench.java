@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.model.internvl.InternVlConfig;
+import dev.drivekd.eval.deploy.ResidentMemory;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -421,7 +422,7 @@ public final class ModelBench implements Callable<Integer> {
 
   /** Peaks from a child JVM with the allocator setting, or in this process with --in-process. */
   private Map<String, Double> peakMemory(Device device, PrintWriter err) throws Exception {
-    if (!ProcessMemory.available()) {
+    if (!ResidentMemory.available()) {
       progress(err, "peak memory not measured: /proc/self/status or clear_refs is not usable");
       return null;
     }

@@ -16,6 +16,7 @@ import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
+import dev.drivekd.eval.deploy.ResidentMemory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -220,14 +221,14 @@ final class ModelBenchmark implements AutoCloseable {
    * {@code NaN} where {@code /proc} cannot tell.
    */
   double peakStepMb(int[] layers) {
-    if (!ProcessMemory.available()) {
+    if (!ResidentMemory.available()) {
       return Double.NaN;
     }
     System.gc();
-    long base = ProcessMemory.residentBytes();
-    ProcessMemory.resetPeak();
+    long base = ResidentMemory.residentBytes();
+    ResidentMemory.resetPeak();
     stepMs(layers);
-    long peak = ProcessMemory.peakBytes();
+    long peak = ResidentMemory.peakBytes();
     return Math.max(0, peak - base) / MIB;
   }
 

@@ -106,6 +106,20 @@ final class PyTorchAnchor implements AutoCloseable {
    * {@code threads} intra-op threads and waits for its parity check and warm-up.
    */
   static PyTorchAnchor start(String python, Path script, Path dir, int threads) throws IOException {
+    return start(python, script, dir, threads, "--serve");
+  }
+
+  /**
+   * Starts the anchor's decoding server on {@code dir} (config.json, model.safetensors,
+   * decode.safetensors) and waits for its token parity check.
+   */
+  static PyTorchAnchor startDecoding(String python, Path script, Path dir, int threads)
+      throws IOException {
+    return start(python, script, dir, threads, "--decode");
+  }
+
+  private static PyTorchAnchor start(String python, Path script, Path dir, int threads, String mode)
+      throws IOException {
     Path errors = dir.resolve("anchor.stderr");
     Process process =
         new ProcessBuilder(
@@ -115,7 +129,7 @@ final class PyTorchAnchor implements AutoCloseable {
                     dir.toString(),
                     "--threads",
                     Integer.toString(threads),
-                    "--serve"))
+                    mode))
             .redirectError(errors.toFile())
             .start();
     try {
@@ -142,6 +156,22 @@ final class PyTorchAnchor implements AutoCloseable {
       in.flush();
       JsonNode t = readLine("a step");
       return new double[] {t.get("ms").asDouble(), t.get("forward_ms").asDouble()};
+    } catch (IOException e) {
+      throw new IllegalStateException("the PyTorch anchor stopped: " + errorTail(), e);
+    }
+  }
+
+  /**
+   * Times one greedy decoding with the key/value cache (measured inside Python).
+   *
+   * @return {@code [first-token ms, total ms]}
+   */
+  double[] decodeMs() {
+    try {
+      in.write("decode\n");
+      in.flush();
+      JsonNode t = readLine("a decoding");
+      return new double[] {t.get("first_ms").asDouble(), t.get("total_ms").asDouble()};
     } catch (IOException e) {
       throw new IllegalStateException("the PyTorch anchor stopped: " + errorTail(), e);
     }

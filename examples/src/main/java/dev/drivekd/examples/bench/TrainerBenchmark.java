@@ -19,6 +19,7 @@ import dev.drivekd.core.text.WordTokenizer;
 import dev.drivekd.core.train.DistillationTrainer;
 import dev.drivekd.core.train.TeacherTargets;
 import dev.drivekd.core.train.TrainingSummary;
+import dev.drivekd.eval.deploy.ResidentMemory;
 import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.teachers.cache.CachedTeacherTargets;
 import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
@@ -258,13 +259,13 @@ final class TrainerBenchmark implements AutoCloseable {
    * and the epoch. Exact only in a process with the allocator setting of {@link MeasuringProcess}.
    */
   double peakMb(Config config, Path cacheDir) {
-    if (!ProcessMemory.available()) {
+    if (!ResidentMemory.available()) {
       return Double.NaN;
     }
     InternVlModel student = model(STUDENT, STUDENT_SEED);
     System.gc();
-    long base = ProcessMemory.residentBytes();
-    ProcessMemory.resetPeak();
+    long base = ResidentMemory.residentBytes();
+    ResidentMemory.resetPeak();
     if (!config.teachers) {
       epoch(student, config, null);
     } else if (config.cached) {
@@ -275,7 +276,7 @@ final class TrainerBenchmark implements AutoCloseable {
       TeacherPanel panel = teachers();
       epoch(student, config, panel);
     }
-    long peak = ProcessMemory.peakBytes();
+    long peak = ResidentMemory.peakBytes();
     return Math.max(0, peak - base) / (1024.0 * 1024.0);
   }
 

@@ -1,16 +1,19 @@
-"""PyTorch eager anchor for `drivekd bench model`.
+"""PyTorch eager anchor for `drivekd bench model` and `drivekd bench eval`.
 
 Rebuilds a native drivekd InternVL-shaped model in plain PyTorch from the files drivekd wrote
 (config.json + model.safetensors), checks that its logits equal drivekd's on the same batch, and
 times the same training step: forward with the requested layers' attention maps, loss = next-token
 CE on the answer tokens + sum over requested layers of mean(head-averaged map ** 2), backward.
 
-Usage: python3 internvl_step_anchor.py DIR --threads N [--repeats R | --serve]
+Usage: python3 internvl_step_anchor.py DIR --threads N [--repeats R | --serve | --decode]
 With --serve the script prints one JSON line after its parity check and warm-up, then times one
 step for every line "step" read on stdin (answering {"ms": ..., "forward_ms": ...}) until
 "quit", so that the caller can interleave its own steps with these.
 DIR holds config.json, model.safetensors and batch.safetensors (input_ids, pixel_values,
 image_mask, labels, expected_logits, layers).
+With --decode it serves greedy decoding with a key/value cache instead (bench eval): DIR holds
+decode.safetensors (input_ids, pixel_values, image_mask, expected_tokens, vocabulary); it checks
+its tokens against drivekd's, then decodes once per line "decode" ({"first_ms", "total_ms"}).
 Prints JSON on stdout.
 Needs only torch and numpy (Debian's python3-torch is enough); drivekd never requires Python.
 """
@@ -130,15 +133,20 @@ class DecoderAttention(nn.Module):
         self.v_proj = nn.Linear(d, self.kv * self.head_dim)
         self.o_proj = nn.Linear(self.heads * self.head_dim, d, bias=False)
 
-    def forward(self, x, cos, sin, mask):
+    def forward(self, x, cos, sin, mask, cache=None):
         b, n, _ = x.shape
         q = self.q_proj(x).view(b, n, self.heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, n, self.kv, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, n, self.kv, self.head_dim).transpose(1, 2)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        if cache is not None:  # generation: keys and values of earlier positions are kept
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
+            cache["k"], cache["v"] = k, v
+        t = k.shape[2]
         g = self.heads // self.kv  # Hugging Face repeat_kv
-        k = k[:, :, None].expand(b, self.kv, g, n, self.head_dim).reshape(b, self.heads, n, self.head_dim)
-        v = v[:, :, None].expand(b, self.kv, g, n, self.head_dim).reshape(b, self.heads, n, self.head_dim)
+        k = k[:, :, None].expand(b, self.kv, g, t, self.head_dim).reshape(b, self.heads, t, self.head_dim)
+        v = v[:, :, None].expand(b, self.kv, g, t, self.head_dim).reshape(b, self.heads, t, self.head_dim)
         s = q @ k.transpose(2, 3) / math.sqrt(self.head_dim) + mask
         p = s.softmax(-1, dtype=torch.float32).to(q.dtype)
         out = (p @ v).transpose(1, 2).reshape(b, n, -1)
@@ -157,8 +165,8 @@ class DecoderLayer(nn.Module):
         self.mlp.up_proj = nn.Linear(d, i, bias=False)
         self.mlp.down_proj = nn.Linear(i, d, bias=False)
 
-    def forward(self, x, cos, sin, mask):
-        a, p = self.self_attn(self.input_layernorm(x), cos, sin, mask)
+    def forward(self, x, cos, sin, mask, cache=None):
+        a, p = self.self_attn(self.input_layernorm(x), cos, sin, mask, cache)
         x = x + a
         h = self.post_attention_layernorm(x)
         return x + self.mlp.down_proj(F.silu(self.mlp.gate_proj(h)) * self.mlp.up_proj(h)), p
@@ -211,6 +219,67 @@ class InternVl(nn.Module):
         return self.language_model.lm_head(m.norm(x)), maps
 
 
+def generate(model, ids, pixels, image_mask, new_tokens, vocabulary):
+    """Greedy decoding with a key/value cache, as drivekd's InternVlModel.generate: the prompt
+    once, then one token at a time over ids 0..vocabulary-1. Returns the tokens and the
+    milliseconds to the first token and to the last."""
+    m = model.language_model.model
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        x = m.embed_tokens(ids)
+        if pixels is not None and pixels.shape[0] > 0:
+            vis = model.extract_feature(pixels).reshape(-1, x.shape[-1])
+            x = x.masked_scatter(image_mask[..., None].expand_as(x), vis)
+        caches = [dict() for _ in m.layers]
+        n = ids.shape[1]
+        tokens, first_ms = [], None
+        position = 0
+        while True:
+            length = x.shape[1]
+            f = torch.outer(torch.arange(position, position + length, dtype=torch.float32), model.inv_freq)
+            emb = torch.cat([f, f], -1)
+            cos, sin = emb.cos(), emb.sin()
+            mask = torch.full((length, length), torch.finfo(torch.float32).min).triu(1)
+            if position > 0:
+                mask = torch.zeros(length, position + length)
+            h = x
+            for layer, cache in zip(m.layers, caches):
+                h, _ = layer(h, cos, sin, mask, cache)
+            logits = model.language_model.lm_head(m.norm(h[:, -1:]))
+            token = int(logits[0, -1, :vocabulary].argmax())
+            tokens.append(token)
+            if first_ms is None:
+                first_ms = (time.perf_counter() - t0) * 1e3
+            if len(tokens) == new_tokens:
+                break
+            position += length
+            x = m.embed_tokens(torch.tensor([[token]]))
+    return tokens, first_ms, (time.perf_counter() - t0) * 1e3
+
+
+def decode_main(args, model):
+    batch = read_safetensors(f"{args.dir}/decode.safetensors")
+    ids, pixels = batch["input_ids"], batch["pixel_values"]
+    mask = batch["image_mask"].bool()
+    expected = batch["expected_tokens"].tolist()
+    vocabulary = int(batch["vocabulary"].item())
+    model.eval()
+    tokens, _, _ = generate(model, ids, pixels, mask, len(expected), vocabulary)
+    info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(),
+            "tokens_equal": tokens == expected,
+            "first_difference": next((i for i, (a, b) in enumerate(zip(tokens, expected)) if a != b), None)}
+    print(json.dumps(info), flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "decode":
+            _, first_ms, total_ms = generate(model, ids, pixels, mask, len(expected), vocabulary)
+            print(json.dumps({"first_ms": first_ms, "total_ms": total_ms}), flush=True)
+        elif command == "quit":
+            break
+        else:
+            sys.exit(f"unknown command {command!r}")
+
+
 def step_loss(model, batch, layers):
     logits, maps = model(batch["input_ids"], batch["pixel_values"], batch["image_mask"], layers)
     ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), batch["labels"][:, 1:].reshape(-1),
@@ -248,6 +317,10 @@ def main():
     parser.add_argument("dir")
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--decode", action="store_true",
+                        help="serve greedy decoding with a key/value cache on decode.safetensors:"
+                             " print one JSON line (parity of the tokens), then decode once per"
+                             " line 'decode' read on stdin (printing first-token and total ms)")
     parser.add_argument("--serve", action="store_true",
                         help="after the parity check print one JSON line, then time one step per"
                              " line 'step' read on stdin (printing step and forward ms) until 'quit'")
@@ -260,6 +333,9 @@ def main():
     missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         sys.exit(f"weights do not match the anchor model: missing {missing}, unexpected {unexpected}")
+    if args.decode:
+        decode_main(args, model)
+        return
     batch = read_safetensors(f"{args.dir}/batch.safetensors")
     batch["image_mask"] = batch["image_mask"].bool()
     layers = set(int(i) for i in batch["layers"].tolist())

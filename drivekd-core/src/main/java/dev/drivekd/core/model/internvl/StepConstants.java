@@ -11,8 +11,10 @@ import java.util.Map;
  * tables of positions {@code 0 .. L-1} and the causal mask of an unpadded batch. Built once per
  * length with the operations a forward used to run each time (so the values are the same bit for
  * bit), kept in a sub-manager of the model's manager and freed with the model. At most {@link
- * #MAX_LENGTHS} lengths are kept; past that all are dropped and rebuilt on demand. On the tiny
- * models this removes about 15 of a step's small operations.
+ * #MAX_LENGTHS} lengths are kept; past that all are dropped and rebuilt on demand. Dropped arrays
+ * are freed one start-over later, not at once: a forward pass that fetched its rotary tables just
+ * before its mask started the cache over (decoding without a cache visits a new length per token)
+ * still holds valid arrays. On the tiny models this removes about 15 of a step's small operations.
  */
 final class StepConstants {
 
@@ -22,6 +24,7 @@ final class StepConstants {
   private final NDManager owner;
   private final RotaryEmbedding rotary;
   private NDManager arrays;
+  private NDManager retired;
   private final Map<Integer, RotaryEmbedding.Tables> rope = new HashMap<>();
   private final Map<Integer, NDArray> causal = new HashMap<>();
 
@@ -64,9 +67,10 @@ final class StepConstants {
 
   private NDManager manager() {
     if (arrays == null || rope.size() >= MAX_LENGTHS || causal.size() >= MAX_LENGTHS) {
-      if (arrays != null) {
-        arrays.close();
+      if (retired != null) {
+        retired.close();
       }
+      retired = arrays;
       rope.clear();
       causal.clear();
       arrays = owner.newSubManager();

@@ -47,9 +47,33 @@ class InternVlComponentsTest {
       for (int length = 1; length <= 5 * StepConstants.MAX_LENGTHS; length++) {
         constants.rope(length);
       }
+      // two generations of at most MAX_LENGTHS lengths, each 2 tables and 1 mask
       assertTrue(
-          owner.getManagedArrays().size() <= 3 * StepConstants.MAX_LENGTHS, // 2 tables, 1 mask
+          owner.getManagedArrays().size() <= 6 * StepConstants.MAX_LENGTHS,
           "bounded: " + owner.getManagedArrays().size());
+    }
+  }
+
+  @Test
+  void arraysAForwardFetchedStayValidWhenItsNextFetchStartsTheCacheOver() {
+    try (NDManager owner = manager.newSubManager()) {
+      StepConstants constants = new StepConstants(owner, new RotaryEmbedding(16, 1e6));
+      int last = StepConstants.MAX_LENGTHS;
+      for (int length = 1; length < last; length++) {
+        constants.rope(length);
+        constants.causal(length);
+      }
+      // a forward pass of a new length: its tables fill the cache, its mask starts it over
+      RotaryEmbedding.Tables tables = constants.rope(last);
+      NDArray mask = constants.causal(last);
+      assertEquals(last * 16, tables.cos().toFloatArray().length, "the tables are not freed");
+      assertEquals(last * last, mask.toFloatArray().length);
+      // the generation after frees them
+      for (int length = last + 1; length <= 3 * last; length++) {
+        constants.rope(length);
+        constants.causal(length);
+      }
+      assertTrue(tables.cos().isReleased());
     }
   }
 

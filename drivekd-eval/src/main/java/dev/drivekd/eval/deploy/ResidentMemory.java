@@ -1,4 +1,4 @@
-package dev.drivekd.examples.bench;
+package dev.drivekd.eval.deploy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,29 +9,29 @@ import java.nio.file.Path;
  * outside the Java heap, so resident memory is what shows them; {@link #resetPeak} lets a benchmark
  * measure the peak of one phase.
  */
-final class ProcessMemory {
+public final class ResidentMemory {
   private static final Path STATUS = Path.of("/proc/self/status");
   private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
 
-  private ProcessMemory() {}
+  private ResidentMemory() {}
 
   /** Whether resident and peak memory can be read here. */
-  static boolean available() {
+  public static boolean available() {
     return Files.isReadable(STATUS) && Files.isWritable(CLEAR_REFS);
   }
 
   /** Current resident set size in bytes. */
-  static long residentBytes() {
+  public static long residentBytes() {
     return read("VmRSS:");
   }
 
   /** Peak resident set size since the last {@link #resetPeak} in bytes. */
-  static long peakBytes() {
+  public static long peakBytes() {
     return read("VmHWM:");
   }
 
   /** Resets the peak to the current resident size (Linux clear_refs 5). */
-  static void resetPeak() {
+  public static void resetPeak() {
     try {
       Files.writeString(CLEAR_REFS, "5");
     } catch (IOException e) {

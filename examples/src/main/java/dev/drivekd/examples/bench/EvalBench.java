@@ -156,7 +156,8 @@ public final class EvalBench implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (deploymentOnly != null) {
       long before = ResidentMemory.available() ? ResidentMemory.residentBytes() : 0;
-      out.println(JSON.writeValueAsString(deploymentMap(deployment(deploymentOnly, device), before)));
+      out.println(
+          JSON.writeValueAsString(deploymentMap(deployment(deploymentOnly, device), before)));
       out.flush();
       return 0;
     }

@@ -5,6 +5,7 @@ import dev.drivekd.eval.answer.Answerer;
 import dev.drivekd.eval.judge.Judge;
 import dev.drivekd.eval.judge.JudgePrompt;
 import dev.drivekd.eval.judge.JudgeTask;
+import dev.drivekd.eval.judge.JudgeUnavailableException;
 import dev.drivekd.eval.judge.JudgeVerdict;
 import dev.drivekd.eval.score.Bootstrap;
 import dev.drivekd.eval.score.Scoreboard;
@@ -169,7 +170,7 @@ public final class Evaluation {
       }
     }
     if (failed == got.size()) {
-      throw new IllegalStateException(
+      throw new JudgeUnavailableException(
           "judge " + judge.name() + " answered none of " + got.size() + " prompts: " + firstError);
     }
     if (failed > 0) {

@@ -21,6 +21,7 @@ import dev.drivekd.eval.drivebench.DriveBenchReader;
 import dev.drivekd.eval.judge.Judge;
 import dev.drivekd.eval.judge.JudgePrompt;
 import dev.drivekd.eval.judge.JudgeTask;
+import dev.drivekd.eval.judge.JudgeUnavailableException;
 import dev.drivekd.eval.judge.JudgeVerdict;
 import dev.drivekd.eval.report.EvaluationReport;
 import dev.drivekd.eval.score.Bootstrap;
@@ -208,7 +209,7 @@ class EvaluationTest {
               .addModel(GreedyAnswers.of(model, tiny.encoder(model.card()), 4))
               .optJudge(down)
               .build();
-      IllegalStateException x = assertThrows(IllegalStateException.class, e::run);
+      JudgeUnavailableException x = assertThrows(JudgeUnavailableException.class, e::run);
       // TinyDriving's yes/no questions are not judged: 3 of its 6 are
       assertEquals(
           "judge judge-model answered none of 3 prompts: ConnectException: refused",

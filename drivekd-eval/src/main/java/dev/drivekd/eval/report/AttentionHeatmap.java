@@ -80,7 +80,8 @@ public final class AttentionHeatmap {
   public static void write(
       String studentName, float[][] student, String teacherName, float[][] teacher, Path file)
       throws IOException {
-    double max = Math.max(max(student), max(teacher));
+    // one hot cell would flatten the rest: the scale ends at the 99th percentile of both blocks
+    double max = percentile99(student, teacher);
     BufferedImage left = BitmapEncoder.getBufferedImage(chart(studentName, student, max));
     BufferedImage right = BitmapEncoder.getBufferedImage(chart(teacherName, teacher, max));
     BufferedImage both =
@@ -102,7 +103,7 @@ public final class AttentionHeatmap {
         new HeatMapChartBuilder()
             .width(520)
             .height(480)
-            .title(title + ": text -> vision attention")
+            .title(title + ": text -> vision")
             .xAxisTitle("vision position")
             .yAxisTitle("text position")
             .build();
@@ -128,13 +129,18 @@ public final class AttentionHeatmap {
     return chart;
   }
 
-  private static double max(float[][] block) {
-    double m = 0;
-    for (float[] row : block) {
-      for (float v : row) {
-        m = Math.max(m, v);
+  static double percentile99(float[][] a, float[][] b) {
+    float[] all = new float[a.length * a[0].length + b.length * b[0].length];
+    int k = 0;
+    for (float[][] block : List.of(a, b)) {
+      for (float[] row : block) {
+        for (float v : row) {
+          all[k++] = v;
+        }
       }
     }
-    return m;
+    java.util.Arrays.sort(all);
+    double p = all[Math.min(all.length - 1, (int) Math.ceil(0.99 * all.length) - 1)];
+    return p > 0 ? p : 1e-9;
   }
 }

@@ -50,11 +50,33 @@ public final class EvaluationReport {
    * @return the folder
    */
   public static Path write(Evaluation.Result result, Path dir) {
+    return write(result, dir, Map.of());
+  }
+
+  /**
+   * Writes the report with further sections (a layer study, a heat map), each written by its {@link
+   * ReportFolder.Contents} into a subfolder of the same name and linked from {@code report.md}; the
+   * whole folder appears at once.
+   *
+   * @param sections subfolder name to what fills it, in link order
+   * @return the folder
+   */
+  public static Path write(
+      Evaluation.Result result, Path dir, Map<String, ReportFolder.Contents> sections) {
     return ReportFolder.write(
         dir,
         tmp -> {
           Files.write(tmp.resolve(JSON_FILE), JSON.writeValueAsBytes(json(result)));
-          Files.writeString(tmp.resolve(MARKDOWN_FILE), markdown(result), StandardCharsets.UTF_8);
+          StringBuilder md = new StringBuilder(markdown(result));
+          if (!sections.isEmpty()) {
+            md.append("\n## More\n\n");
+          }
+          for (Map.Entry<String, ReportFolder.Contents> e : sections.entrySet()) {
+            Path sub = Files.createDirectory(tmp.resolve(e.getKey()));
+            e.getValue().writeTo(sub);
+            md.append("- [").append(e.getKey()).append("](").append(e.getKey()).append("/)\n");
+          }
+          Files.writeString(tmp.resolve(MARKDOWN_FILE), md.toString(), StandardCharsets.UTF_8);
           for (Metric m : metrics(result)) {
             chart(result, m, tmp.resolve(chartFile(m)));
           }

@@ -45,13 +45,16 @@ public final class LayerStudyReport {
 
   /** Writes the report to {@code dir}, which must not exist. */
   public static Path write(LayerStudyResult r, Path dir) {
-    return ReportFolder.write(
-        dir,
-        tmp -> {
-          Files.write(tmp.resolve(JSON_FILE), JSON.writeValueAsBytes(json(r)));
-          Files.writeString(tmp.resolve(MARKDOWN_FILE), markdown(r), StandardCharsets.UTF_8);
-          charts(r, tmp);
-        });
+    return ReportFolder.write(dir, contents(r));
+  }
+
+  /** What fills a layer-study folder (a section of an evaluation report, for one). */
+  public static ReportFolder.Contents contents(LayerStudyResult r) {
+    return tmp -> {
+      Files.write(tmp.resolve(JSON_FILE), JSON.writeValueAsBytes(json(r)));
+      Files.writeString(tmp.resolve(MARKDOWN_FILE), markdown(r), StandardCharsets.UTF_8);
+      charts(r, tmp);
+    };
   }
 
   static ObjectNode json(LayerStudyResult r) {
@@ -100,10 +103,9 @@ public final class LayerStudyReport {
   static String markdown(LayerStudyResult r) {
     StringBuilder md = new StringBuilder();
     md.append("# Layer study of ").append(r.model()).append("\n\n");
-    md.append(r.depth())
-        .append(" decoder layers; samples per capability: ")
-        .append(r.samples().toString().replace("{", "").replace("}", ""))
-        .append(". Definitions: docs/evaluation.md (layer studies).\n\n");
+    md.append(r.depth()).append(" decoder layers; samples per capability:");
+    r.samples().forEach((c, n) -> md.append(' ').append(c.key()).append(' ').append(n));
+    md.append(". Definitions: docs/evaluation.md (layer studies).\n\n");
     md.append("| capability | suggested layers | rule | evidence |\n|---|---|---|---|\n");
     for (Map.Entry<Capability, LayerStudyResult.Suggestion> e : r.suggestions().entrySet()) {
       md.append("| ")

@@ -3,6 +3,7 @@ package dev.drivekd.examples.cli;
 import dev.drivekd.core.data.DatasetException;
 import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.engine.CpuThreads;
+import dev.drivekd.eval.judge.JudgeUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       DemoCommand.class,
+      EvalCommand.class,
       DataCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
@@ -48,7 +50,9 @@ public final class DriveKdCommand implements Runnable {
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           // bad input is the user's to fix: say what and where, without a stack trace
-          if (e instanceof DatasetException || e instanceof IllegalArgumentException) {
+          if (e instanceof DatasetException
+              || e instanceof IllegalArgumentException
+              || e instanceof JudgeUnavailableException) {
             commandLine.getErr().println("drivekd: " + e.getMessage());
             commandLine.getErr().flush();
             return 2;

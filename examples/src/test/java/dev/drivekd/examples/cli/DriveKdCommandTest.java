@@ -90,7 +90,7 @@ class DriveKdCommandTest {
       assertEquals(27, files.filter(p -> p.toString().endsWith(".jpg")).count());
     }
     var plot = javax.imageio.ImageIO.read(runDir.resolve("losses.png").toFile());
-    assertEquals(2 * 460 + 3 * 56, plot.getWidth());
+    assertEquals(2 * 560, plot.getWidth(), "two XChart panels side by side");
     for (String name : new String[] {"perception", "reasoning", "planning"}) {
       assertTrue(
           Files.exists(runDir.resolve("teachers").resolve(name).resolve("model.safetensors")));

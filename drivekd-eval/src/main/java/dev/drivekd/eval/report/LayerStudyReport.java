@@ -66,6 +66,8 @@ public final class LayerStudyReport {
     root.put("model", r.model());
     root.put("depth", r.depth());
     root.put("temperature", r.temperature());
+    root.put("forward_seconds", r.forwardSeconds());
+    root.put("statistics_seconds", r.statisticsSeconds());
     ObjectNode samples = root.putObject("samples");
     r.samples().forEach((c, n) -> samples.put(c.key(), n));
     array(root, "adjacent_similarity", r.adjacentSimilarity());
@@ -105,7 +107,13 @@ public final class LayerStudyReport {
     md.append("# Layer study of ").append(r.model()).append("\n\n");
     md.append(r.depth()).append(" decoder layers; samples per capability:");
     r.samples().forEach((c, n) -> md.append(' ').append(c.key()).append(' ').append(n));
-    md.append(". Definitions: docs/evaluation.md (layer studies).\n\n");
+    md.append(
+        String.format(
+            Locale.ROOT,
+            ". Definitions: docs/evaluation.md (layer studies). Time: %.1f s in forward passes,"
+                + " %.1f s copying layers to the host and computing the statistics (ND4J).\n\n",
+            r.forwardSeconds(),
+            r.statisticsSeconds()));
     md.append("| capability | suggested layers | rule | evidence |\n|---|---|---|---|\n");
     for (Map.Entry<Capability, LayerStudyResult.Suggestion> e : r.suggestions().entrySet()) {
       md.append("| ")

@@ -117,6 +117,8 @@ public final class LayerStudy {
     for (Capability c : Capability.values()) {
       blocks.put(c, lists(depth));
     }
+    long forwardNanos = 0;
+    long statisticsNanos = 0;
     double[] marginSums = new double[marginBins];
     long[] marginCounts = new long[marginBins];
     int withVision = 0;
@@ -160,6 +162,7 @@ public final class LayerStudy {
             withVision++;
           }
           margin(out.logits(), batch, marginSums, marginCounts);
+          statisticsNanos += System.nanoTime() - t1;
         }
         progress.update(++done);
       }
@@ -169,6 +172,7 @@ public final class LayerStudy {
       adjacent[l] /= n;
       visionText[l] = withVision == 0 ? Double.NaN : visionText[l] / withVision;
     }
+    long s0 = System.nanoTime();
     double[] hiddenDispersion = new double[depth];
     double[] attentionDispersion = new double[depth];
     for (int l = 0; l < depth; l++) {
@@ -184,6 +188,7 @@ public final class LayerStudy {
       }
       intra.put(c, s);
     }
+    statisticsNanos += System.nanoTime() - s0;
     Map<String, double[]> margins = new LinkedHashMap<>();
     margins.put("driving", ratio(marginSums, marginCounts));
     for (Map.Entry<String, List<DrivingSample>> e : otherSets.entrySet()) {
@@ -213,7 +218,9 @@ public final class LayerStudy {
         attentionDispersion,
         margins,
         temperature,
-        suggest(depth, adjacent, visionText, intra));
+        suggest(depth, adjacent, visionText, intra),
+        forwardNanos / 1e9,
+        statisticsNanos / 1e9);
   }
 
   /** Adds each answer token's margin to its position bin. */

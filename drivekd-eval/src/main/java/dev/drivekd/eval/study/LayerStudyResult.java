@@ -25,6 +25,8 @@ import java.util.Map;
  *     margin {@code p(correct) - max p(other)} at temperature {@link #temperature}
  * @param temperature the margin's softmax temperature
  * @param suggestions per capability, the layers suggested and why
+ * @param forwardSeconds time in the model's forward passes over the driving samples
+ * @param statisticsSeconds time copying their layers to the host and computing the statistics
  */
 public record LayerStudyResult(
     String model,
@@ -37,7 +39,9 @@ public record LayerStudyResult(
     double[] attentionDispersion,
     Map<String, double[]> margin,
     double temperature,
-    Map<Capability, Suggestion> suggestions) {
+    Map<Capability, Suggestion> suggestions,
+    double forwardSeconds,
+    double statisticsSeconds) {
 
   /**
    * Layers suggested for one capability's signal.

@@ -129,8 +129,12 @@ public final class LayerStudy {
         try (NDManager manager = NDManager.newBaseManager(model.device())) {
           VlmBatch batch =
               encoder.encodeSamples(manager, List.of(sample), BatchEncoder.PromptMode.TRAINING);
+          long t0 = System.nanoTime();
           ModelOutput out =
               model.forward(batch, ForwardRequest.attentionOf(allLayers).withHiddenStates(), false);
+          out.logits().toFloatArray(); // wait for the device: the forward ends here
+          long t1 = System.nanoTime();
+          forwardNanos += t1 - t0;
           TokenLayout layout = batch.layout();
           int length = layout.length(0);
           int[] vision = IntStream.range(0, length).filter(i -> layout.isImage(0, i)).toArray();

@@ -1,18 +1,15 @@
 package dev.drivekd.eval;
 
-import ai.djl.ndarray.NDManager;
 import dev.drivekd.core.data.DataFingerprint;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.model.BatchEncoder;
-import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.Tokenizer;
 import dev.drivekd.eval.answer.Answerer;
 import dev.drivekd.eval.answer.GeneratedAnswer;
+import dev.drivekd.eval.answer.GreedyDecoding;
 import dev.drivekd.teachers.cache.WeightsFingerprint;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.OptionalLong;
 import java.util.function.Function;
 
 /**
@@ -52,21 +49,8 @@ public final class GreedyAnswers implements Function<DrivingSample, String>, Ans
 
   @Override
   public GeneratedAnswer answer(DrivingSample sample) {
-    long start = System.nanoTime();
-    try (NDManager manager = NDManager.newBaseManager(model.device())) {
-      VlmBatch prompt =
-          encoder.encodeSamples(manager, List.of(sample), BatchEncoder.PromptMode.OPEN_ENDED);
-      OptionalLong stop = tokenizer.endOfTurnId();
-      int vocabulary = Math.min(tokenizer.vocabularySize(), model.card().vocabularySize());
-      long[] tokens = model.generate(prompt, maxTokens, stop, vocabulary);
-      boolean stopped =
-          tokens.length > 0 && stop.isPresent() && tokens[tokens.length - 1] == stop.getAsLong();
-      return new GeneratedAnswer(
-          tokenizer.decode(tokens).trim(),
-          tokens.length,
-          stopped,
-          (System.nanoTime() - start) / 1e9);
-    }
+    return GreedyDecoding.answer(
+        model.card(), model.device(), encoder, sample, maxTokens, model::generate);
   }
 
   @Override

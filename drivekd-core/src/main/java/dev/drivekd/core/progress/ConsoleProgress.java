@@ -23,9 +23,8 @@ public final class ConsoleProgress implements AutoCloseable {
   private final LongSupplier clock;
   private final long startNanos;
   private final long startDone;
+  private final Line line;
   private long lastDrawNanos = Long.MIN_VALUE;
-  private int lastLength;
-  private boolean drawn;
 
   /**
    * A bar on {@code System.err}, interactive when the JVM has a console, a line every 30 s
@@ -57,6 +56,7 @@ public final class ConsoleProgress implements AutoCloseable {
     this.clock = clock;
     this.startNanos = clock.getAsLong();
     this.startDone = alreadyDone;
+    this.line = new Line(out, interactive);
   }
 
   /** Reports {@code done} items out of the total; draws when it is time to. */
@@ -72,33 +72,60 @@ public final class ConsoleProgress implements AutoCloseable {
     long doneHere = done - startDone;
     double rate = seconds > 0 ? doneHere / seconds : 0;
     double eta = doneHere > 0 ? seconds / doneHere * Math.max(0, total - done) : Double.NaN;
-    String line =
+    line.show(
         label
             + " "
             + bar(done, total, 30)
             + String.format(Locale.ROOT, " | %.2f/s | ETA ", rate)
-            + (Double.isNaN(eta) ? "--:--:--" : duration(eta));
-    if (interactive) {
-      StringBuilder sb = new StringBuilder("\r").append(line);
-      for (int i = line.length(); i < lastLength; i++) {
-        sb.append(' ');
-      }
-      lastLength = line.length();
-      out.print(sb);
-      drawn = true;
-    } else {
-      out.println(line);
-    }
-    out.flush();
+            + (Double.isNaN(eta) ? "--:--:--" : duration(eta)));
   }
 
   /** Ends the redrawn line. */
   @Override
   public void close() {
-    if (interactive && drawn) {
-      out.println();
+    line.end();
+  }
+
+  /**
+   * One status line: redrawn in place on a terminal (carriage return, blanks over a longer previous
+   * line), printed as a new line otherwise.
+   */
+  public static final class Line {
+    private final PrintStream out;
+    private final boolean interactive;
+    private int lastLength;
+    private boolean drawn;
+
+    /** A line on {@code out}, redrawn in place when {@code interactive}. */
+    public Line(PrintStream out, boolean interactive) {
+      this.out = out;
+      this.interactive = interactive;
+    }
+
+    /** Shows {@code text}. */
+    public void show(String text) {
+      if (interactive) {
+        StringBuilder sb = new StringBuilder("\r").append(text);
+        for (int i = text.length(); i < lastLength; i++) {
+          sb.append(' ');
+        }
+        lastLength = text.length();
+        out.print(sb);
+        drawn = true;
+      } else {
+        out.println(text);
+      }
       out.flush();
-      drawn = false;
+    }
+
+    /** Ends a redrawn line, so that what follows starts on a line of its own. */
+    public void end() {
+      if (interactive && drawn) {
+        out.println();
+        out.flush();
+        drawn = false;
+        lastLength = 0;
+      }
     }
   }
 

@@ -15,7 +15,6 @@ import dev.drivekd.core.text.Tokenizer;
 import dev.drivekd.eval.GreedyAnswers;
 import dev.drivekd.teachers.cache.WeightsFingerprint;
 import java.util.Arrays;
-import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -62,22 +61,13 @@ public final class RecomputingAnswerer implements Answerer {
 
   @Override
   public GeneratedAnswer answer(DrivingSample sample) {
-    long start = System.nanoTime();
-    Tokenizer tokenizer = encoder.tokenizer();
-    OptionalLong stop = tokenizer.endOfTurnId();
-    int vocabulary = Math.min(tokenizer.vocabularySize(), model.card().vocabularySize());
-    try (NDManager manager = NDManager.newBaseManager(model.device())) {
-      VlmBatch prompt =
-          encoder.encodeSamples(manager, List.of(sample), BatchEncoder.PromptMode.OPEN_ENDED);
-      long[] tokens = generate(model, prompt, maxNewTokens, stop, vocabulary);
-      boolean stopped =
-          tokens.length > 0 && stop.isPresent() && tokens[tokens.length - 1] == stop.getAsLong();
-      return new GeneratedAnswer(
-          tokenizer.decode(tokens).trim(),
-          tokens.length,
-          stopped,
-          (System.nanoTime() - start) / 1e9);
-    }
+    return GreedyDecoding.answer(
+        model.card(),
+        model.device(),
+        encoder,
+        sample,
+        maxNewTokens,
+        (prompt, n, stop, vocabulary) -> generate(model, prompt, n, stop, vocabulary));
   }
 
   /**

@@ -7,16 +7,11 @@ import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import javax.imageio.ImageIO;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 
@@ -82,20 +77,7 @@ public final class AttentionHeatmap {
       throws IOException {
     // one hot cell would flatten the rest: the scale ends at the 99th percentile of both blocks
     double max = percentile99(student, teacher);
-    BufferedImage left = BitmapEncoder.getBufferedImage(chart(studentName, student, max));
-    BufferedImage right = BitmapEncoder.getBufferedImage(chart(teacherName, teacher, max));
-    BufferedImage both =
-        new BufferedImage(
-            left.getWidth() + right.getWidth(),
-            Math.max(left.getHeight(), right.getHeight()),
-            BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = both.createGraphics();
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, both.getWidth(), both.getHeight());
-    g.drawImage(left, 0, 0, null);
-    g.drawImage(right, left.getWidth(), 0, null);
-    g.dispose();
-    ImageIO.write(both, "png", file.toFile());
+    Charts.saveSideBySide(chart(studentName, student, max), chart(teacherName, teacher, max), file);
   }
 
   private static HeatMapChart chart(String title, float[][] block, double max) {

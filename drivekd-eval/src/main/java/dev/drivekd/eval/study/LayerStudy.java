@@ -1,6 +1,8 @@
 package dev.drivekd.eval.study;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.drivekd.core.attention.TokenLayout;
 import dev.drivekd.core.data.Capability;
@@ -111,14 +113,17 @@ public final class LayerStudy {
     double[] adjacent = new double[depth];
     double[] visionText = new double[depth];
     // per layer, rows of samples: pooled mean hidden state, pooled full map, pooled t->v block
-    List<List<INDArray>> pooledHidden = lists(depth);
-    List<List<INDArray>> pooledMaps = lists(depth);
-    Map<Capability, List<List<INDArray>>> blocks = new EnumMap<>(Capability.class);
+    // per sample [N, d]: token-mean output state, pooled full map, pooled t->v block
+    List<INDArray> pooledHidden = new ArrayList<>();
+    List<INDArray> pooledMaps = new ArrayList<>();
+    Map<Capability, List<INDArray>> blocks = new EnumMap<>(Capability.class);
     for (Capability c : Capability.values()) {
-      blocks.put(c, lists(depth));
+      blocks.put(c, new ArrayList<>());
     }
     long forwardNanos = 0;
     long statisticsNanos = 0;
+    // ND4J loads its native backend on first use: outside the timed statistics
+    Nd4j.create(new float[] {1f}, new long[] {1}, 'c').sumNumber();
     double[] marginSums = new double[marginBins];
     long[] marginCounts = new long[marginBins];
     int withVision = 0;
@@ -139,31 +144,26 @@ public final class LayerStudy {
           int length = layout.length(0);
           int[] vision = IntStream.range(0, length).filter(i -> layout.isImage(0, i)).toArray();
           int[] text = IntStream.range(0, length).filter(i -> layout.isText(0, i)).toArray();
-          INDArray previous = host(out.hiddenStates().get(0), length);
-          for (int l = 0; l < depth; l++) {
-            INDArray h = host(out.hiddenStates().get(l + 1), length);
-            adjacent[l] += SampleSignals.meanRowCosine(previous, h);
-            if (vision.length > 0 && text.length > 0) {
-              visionText[l] +=
-                  SampleSignals.cosine(
-                      SampleSignals.meanOfRows(h, vision), SampleSignals.meanOfRows(h, text));
-            }
-            pooledHidden.get(l).add(h.mean(0));
-            INDArray map = host(out.headAveraged().get(l), length);
-            pooledMaps.get(l).add(SampleSignals.pool(map, 16, 16).reshape(256));
-            INDArray block = SampleSignals.textToVision(map, layout);
-            if (block != null) {
-              blocks
-                  .get(sample.capability())
-                  .get(l)
-                  .add(
-                      SampleSignals.pool(block, poolRows, poolColumns)
-                          .reshape((long) poolRows * poolColumns));
-            }
-            previous = h;
-          }
+          // every layer at once: [N+1, L, D] states and [N, L, L] maps, one copy each
+          INDArray states = host(NDArrays.concat(new NDList(out.hiddenStates())));
+          INDArray maps = host(NDArrays.concat(new NDList(out.headAveraged().values())));
+          INDArray outputs = SampleSignals.layers(states, 1, depth + 1);
+          add(adjacent, SampleSignals.rowCosines(SampleSignals.layers(states, 0, depth), outputs));
           if (vision.length > 0 && text.length > 0) {
+            add(
+                visionText,
+                SampleSignals.rowwiseCosine(
+                    SampleSignals.weightedRows(outputs, SampleSignals.meanWeights(vision, length)),
+                    SampleSignals.weightedRows(outputs, SampleSignals.meanWeights(text, length))));
             withVision++;
+          }
+          int[] all = IntStream.range(0, length).toArray();
+          pooledHidden.add(
+              SampleSignals.weightedRows(outputs, SampleSignals.meanWeights(all, length)));
+          pooledMaps.add(SampleSignals.pooledMaps(maps, 16));
+          INDArray block = SampleSignals.pooledTextToVision(maps, layout, poolRows, poolColumns);
+          if (block != null) {
+            blocks.get(sample.capability()).add(block);
           }
           margin(out.logits(), batch, marginSums, marginCounts);
           statisticsNanos += System.nanoTime() - t1;
@@ -179,16 +179,19 @@ public final class LayerStudy {
     long s0 = System.nanoTime();
     double[] hiddenDispersion = new double[depth];
     double[] attentionDispersion = new double[depth];
+    INDArray hidden = Nd4j.stack(0, pooledHidden.toArray(new INDArray[0]));
+    INDArray mapped = Nd4j.stack(0, pooledMaps.toArray(new INDArray[0]));
     for (int l = 0; l < depth; l++) {
-      hiddenDispersion[l] = SampleSignals.dispersion(Nd4j.vstack(pooledHidden.get(l)));
-      attentionDispersion[l] = SampleSignals.dispersion(Nd4j.vstack(pooledMaps.get(l)));
+      hiddenDispersion[l] = SampleSignals.dispersion(layer(hidden, l));
+      attentionDispersion[l] = SampleSignals.dispersion(layer(mapped, l));
     }
     Map<Capability, double[]> intra = new EnumMap<>(Capability.class);
     for (Capability c : Capability.values()) {
       double[] s = new double[depth];
+      List<INDArray> rows = blocks.get(c);
+      INDArray stacked = rows.size() < 2 ? null : Nd4j.stack(0, rows.toArray(new INDArray[0]));
       for (int l = 0; l < depth; l++) {
-        List<INDArray> rows = blocks.get(c).get(l);
-        s[l] = rows.size() < 2 ? Double.NaN : SampleSignals.meanPairwiseCosine(Nd4j.vstack(rows));
+        s[l] = stacked == null ? Double.NaN : SampleSignals.meanPairwiseCosine(layer(stacked, l));
       }
       intra.put(c, s);
     }
@@ -269,24 +272,25 @@ public final class LayerStudy {
     return out;
   }
 
-  /** {@code [length, D]} or {@code [length, length]} on the host, batch dimension dropped. */
-  private static INDArray host(NDArray array, int length) {
-    long[] shape = array.getShape().getShape();
-    float[] data = array.toFloatArray();
-    INDArray full = Nd4j.create(data, new long[] {shape[1], shape[2]}, 'c');
-    return shape[1] == length && shape[2] >= 1
-        ? full
-        : full.get(
-            org.nd4j.linalg.indexing.NDArrayIndex.interval(0, length),
-            org.nd4j.linalg.indexing.NDArrayIndex.all());
+  /** A device array on the host, same shape. */
+  private static INDArray host(NDArray array) {
+    return Nd4j.create(array.toFloatArray(), array.getShape().getShape(), 'c');
   }
 
-  private static List<List<INDArray>> lists(int depth) {
-    List<List<INDArray>> out = new ArrayList<>(depth);
-    for (int l = 0; l < depth; l++) {
-      out.add(new ArrayList<>());
+  /** Layer {@code l} of per-sample rows {@code [S, N, d]}: {@code [S, d]}. */
+  private static INDArray layer(INDArray stacked, int l) {
+    return stacked
+        .get(
+            org.nd4j.linalg.indexing.NDArrayIndex.all(),
+            org.nd4j.linalg.indexing.NDArrayIndex.point(l),
+            org.nd4j.linalg.indexing.NDArrayIndex.all())
+        .dup('c');
+  }
+
+  private static void add(double[] sums, double[] values) {
+    for (int i = 0; i < sums.length; i++) {
+      sums[i] += values[i];
     }
-    return out;
   }
 
   static Map<Capability, LayerStudyResult.Suggestion> suggest(

@@ -29,12 +29,28 @@ class LayerStudyTest {
     return Nd4j.create(rows).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
   }
 
+  private static INDArray t(double[][][] values) {
+    return Nd4j.create(values).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+  }
+
   @Test
   void theStatisticsAreTheHandComputedOnes() {
-    INDArray a = m(new double[][] {{1, 0}, {0, 2}});
-    assertEquals(1.0, SampleSignals.meanRowCosine(a, a.mul(3)), 1e-6);
-    // row 0: (1,0)·(0,1) = 0; row 1: (0,2)·(0,-2) = -1
-    assertEquals(-0.5, SampleSignals.meanRowCosine(a, m(new double[][] {{0, 1}, {0, -2}})), 1e-6);
+    // two layers of two positions: layer 0 against itself scaled (cos 1), layer 1 against
+    // (0,1),(0,-2): position 0 orthogonal, position 1 opposite -> mean -0.5
+    INDArray a = t(new double[][][] {{{1, 0}, {0, 2}}, {{1, 0}, {0, 2}}});
+    INDArray b = t(new double[][][] {{{3, 0}, {0, 6}}, {{0, 1}, {0, -2}}});
+    assertArrayEquals(new double[] {1.0, -0.5}, SampleSignals.rowCosines(a, b), 1e-6);
+    // weighted rows: the mean of positions 0 and 1 per layer
+    assertArrayEquals(
+        new float[] {0.5f, 1f, 0.5f, 1f},
+        SampleSignals.weightedRows(a, SampleSignals.meanWeights(new int[] {0, 1}, 2))
+            .reshape(4)
+            .toFloatVector());
+    assertArrayEquals(
+        new double[] {1.0, 0.0},
+        SampleSignals.rowwiseCosine(
+            m(new double[][] {{1, 1}, {1, 0}}), m(new double[][] {{2, 2}, {0, 3}})),
+        1e-6);
     // [[1,0],[1,0],[0,1]]: pairs 1, 0, 0 -> mean 1/3
     assertEquals(
         1.0 / 3,
@@ -44,14 +60,18 @@ class LayerStudyTest {
     // (1,0) and (0,1) around their mean (0.5,0.5): 1 - cos 45 degrees
     assertEquals(
         1 - Math.sqrt(0.5), SampleSignals.dispersion(m(new double[][] {{1, 0}, {0, 1}})), 1e-6);
-    INDArray x = Nd4j.arange(16).reshape(4, 4).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    // pooling a 4 x 4 map into 2 x 2 cells; a second map, all 1, pools to 1
+    INDArray maps =
+        Nd4j.concat(0, Nd4j.arange(16).reshape(1, 4, 4), Nd4j.ones(1, 4, 4))
+            .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
     assertArrayEquals(
-        new float[] {2.5f, 4.5f, 10.5f, 12.5f},
-        SampleSignals.pool(x, 2, 2).reshape(4).toFloatVector());
-    // fewer rows than bins: rows repeat
+        new float[] {2.5f, 4.5f, 10.5f, 12.5f, 1, 1, 1, 1},
+        SampleSignals.pooledMaps(maps, 2).reshape(8).toFloatVector(),
+        1e-6f);
+    // fewer positions than bins: positions repeat
     assertArrayEquals(
-        new float[] {1.5f, 1.5f},
-        SampleSignals.pool(m(new double[][] {{1, 2}}), 2, 1).reshape(2).toFloatVector());
+        new float[] {1, 0, 1, 0, 0, 1, 0, 1},
+        SampleSignals.averaging(4, 2).reshape(8).toFloatVector());
   }
 
   @Test
@@ -62,14 +82,21 @@ class LayerStudyTest {
             new boolean[][] {{false, true, true, false, false}},
             new boolean[][] {{false, false, false, false, true}},
             new int[] {5});
-    INDArray map = Nd4j.arange(25).reshape(5, 5).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
-    INDArray block = SampleSignals.textToVision(map, layout);
-    assertArrayEquals(new long[] {2, 2}, block.shape());
-    assertArrayEquals(new float[] {16, 17, 21, 22}, block.reshape(4).toFloatVector());
+    INDArray maps =
+        Nd4j.arange(25).reshape(1, 5, 5).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    // block rows 3, 4 and columns 1, 2: [[16, 17], [21, 22]]; pooled 1 x 2: column means
+    assertArrayEquals(
+        new float[] {18.5f, 19.5f},
+        SampleSignals.pooledTextToVision(maps, layout, 1, 2).reshape(2).toFloatVector(),
+        1e-5f);
+    assertArrayEquals(
+        new float[] {16, 17, 21, 22},
+        SampleSignals.pooledTextToVision(maps, layout, 2, 2).reshape(4).toFloatVector(),
+        1e-5f);
     TokenLayout textOnly =
         TokenLayout.of(
             new boolean[][] {{false, false}}, new boolean[][] {{false, true}}, new int[] {2});
-    assertNull(SampleSignals.textToVision(Nd4j.zeros(2, 2), textOnly));
+    assertNull(SampleSignals.pooledTextToVision(Nd4j.zeros(1, 2, 2), textOnly, 1, 1));
   }
 
   @Test

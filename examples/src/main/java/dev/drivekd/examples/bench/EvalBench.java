@@ -94,21 +94,7 @@ public final class EvalBench implements Callable<Integer> {
       description = "Seed of the models and prompts (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(
-      names = "--threads",
-      defaultValue = "0",
-      description =
-          "libtorch intra-op threads (0: libtorch's choice); the PyTorch anchor gets the same.")
-  int threads;
-
-  @Option(
-      names = "--python",
-      defaultValue = "/usr/bin/python3",
-      description = "Python with torch for the anchor (default: ${DEFAULT-VALUE}).")
-  String python;
-
-  @Option(names = "--no-python", description = "Do not run the PyTorch anchor.")
-  boolean noPython;
+  @Mixin AnchorOptions anchor;
 
   @Option(
       names = "--deployment-only",
@@ -149,9 +135,7 @@ public final class EvalBench implements Callable<Integer> {
     for (String preset : presets) {
       ModelBenchmark.Sample.synthetic(InternVlConfig.preset(preset), promptLength, images, seed);
     }
-    if (threads > 0) {
-      JniUtils.setNumThreads(threads);
-    }
+    anchor.applyThreads();
     Device device = ComputeDevice.select();
     PrintWriter out = spec.commandLine().getOut();
     if (deploymentOnly != null) {
@@ -163,12 +147,12 @@ public final class EvalBench implements Callable<Integer> {
     }
     PrintWriter err = spec.commandLine().getErr();
     int libtorchThreads = JniUtils.getNumThreads();
-    String whyNoAnchor = noPython ? "--no-python" : PyTorchAnchor.unavailable(python);
+    String whyNoAnchor = anchor.whyNoAnchor();
     progress(err, "libtorch intra-op threads: " + libtorchThreads);
     progress(
         err,
         whyNoAnchor == null
-            ? "PyTorch anchor: " + python + " with " + libtorchThreads + " threads"
+            ? "PyTorch anchor: " + anchor.python + " with " + libtorchThreads + " threads"
             : "PyTorch anchor not measured: " + whyNoAnchor);
     List<Decoding> decodings = new ArrayList<>();
     JsonNode[] anchorInfo = new JsonNode[1];
@@ -263,9 +247,9 @@ public final class EvalBench implements Callable<Integer> {
         tensors.put("vocabulary", manager.create(new long[] {vocabulary}));
         SafeTensors.write(dir.resolve("decode.safetensors"), tensors, Map.of("format", "pt"));
         Path script = PyTorchAnchor.extractScript(dir);
-        try (PyTorchAnchor anchor =
-            PyTorchAnchor.startDecoding(python, script, dir, anchorThreads)) {
-          JsonNode info = anchor.info();
+        try (PyTorchAnchor pytorch =
+            PyTorchAnchor.startDecoding(anchor.python, script, dir, anchorThreads)) {
+          JsonNode info = pytorch.info();
           anchorInfo[0] = info;
           boolean equal = info.get("tokens_equal").asBoolean();
           progress(
@@ -274,7 +258,7 @@ public final class EvalBench implements Callable<Integer> {
                   + (equal
                       ? "equal drivekd's"
                       : "differ from position " + info.get("first_difference")));
-          steps.add(anchor::decodeMs);
+          steps.add(pytorch::decodeMs);
           double[][][] t = ModelBenchmark.interleaved(1, 0, repeats, 0, steps);
           double[] cached = ModelBenchmark.medians(t[0]);
           double[] torch = ModelBenchmark.medians(t[2]);

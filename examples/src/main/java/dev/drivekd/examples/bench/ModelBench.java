@@ -111,22 +111,7 @@ public final class ModelBench implements Callable<Integer> {
       description = "Seed of the models and samples (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(
-      names = "--threads",
-      defaultValue = "0",
-      description =
-          "libtorch intra-op threads for this run (0: keep libtorch's choice, or the"
-              + " ai.djl.pytorch.num_threads system property); the PyTorch anchor gets the same.")
-  int threads;
-
-  @Option(
-      names = "--python",
-      defaultValue = "/usr/bin/python3",
-      description = "Python with torch and numpy for the PyTorch eager anchor (${DEFAULT-VALUE}).")
-  String python;
-
-  @Option(names = "--no-python", description = "Do not run the PyTorch anchor.")
-  boolean noPython;
+  @Mixin AnchorOptions anchor;
 
   @Option(
       names = "--memory-preset",
@@ -229,7 +214,7 @@ public final class ModelBench implements Callable<Integer> {
       throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
     }
     Device device = ComputeDevice.select();
-    String threadSource = applyThreads();
+    String threadSource = anchor.applyThreads();
     if (memoryOnly) {
       return printMemoryOnly(device);
     }
@@ -237,11 +222,11 @@ public final class ModelBench implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     int libtorchThreads = JniUtils.getNumThreads();
     progress(err, "libtorch intra-op threads: " + libtorchThreads + " (" + threadSource + ")");
-    String whyNoAnchor = noPython ? "--no-python" : PyTorchAnchor.unavailable(python);
+    String whyNoAnchor = anchor.whyNoAnchor();
     if (whyNoAnchor != null) {
       progress(err, "PyTorch anchor not measured: " + whyNoAnchor);
     } else {
-      progress(err, "PyTorch anchor: " + python + " with " + libtorchThreads + " threads");
+      progress(err, "PyTorch anchor: " + anchor.python + " with " + libtorchThreads + " threads");
     }
     List<CaseResult> results = new ArrayList<>();
     JsonNode anchorInfo = null;
@@ -275,20 +260,6 @@ public final class ModelBench implements Callable<Integer> {
     }
     out.flush();
     return 0;
-  }
-
-  /**
-   * Sets libtorch's intra-op threads when {@code --threads} asks; says where the count comes from.
-   */
-  private String applyThreads() {
-    if (threads > 0) {
-      JniUtils.setNumThreads(threads);
-      return "--threads";
-    }
-    if (System.getProperty("ai.djl.pytorch.num_threads") != null) {
-      return "ai.djl.pytorch.num_threads";
-    }
-    return "libtorch default";
   }
 
   private CaseResult measure(
@@ -350,8 +321,9 @@ public final class ModelBench implements Callable<Integer> {
       try {
         double loss = bench.writeAnchorFiles(dir, layers);
         Path script = PyTorchAnchor.extractScript(dir);
-        try (PyTorchAnchor anchor = PyTorchAnchor.start(python, script, dir, anchorThreads)) {
-          JsonNode info = anchor.info();
+        try (PyTorchAnchor pytorch =
+            PyTorchAnchor.start(anchor.python, script, dir, anchorThreads)) {
+          JsonNode info = pytorch.info();
           anchorInfo[0] = info;
           double diff = info.get("max_abs_logit_diff").asDouble();
           if (!(diff <= PARITY_TOLERANCE)) {
@@ -373,7 +345,7 @@ public final class ModelBench implements Callable<Integer> {
                   warmupMs,
                   repeats,
                   gapMs,
-                  List.of(() -> bench.stepMs(layers), anchor::stepMs));
+                  List.of(() -> bench.stepMs(layers), pytorch::stepMs));
           return result(config, sample, layers, own, pair, diff, loss, info.get("loss").asDouble());
         }
       } finally {
@@ -481,7 +453,7 @@ public final class ModelBench implements Callable<Integer> {
     if (whyNoAnchor != null) {
       m.put("anchor_not_measured_because", whyNoAnchor);
     } else if (anchorInfo != null) {
-      m.put("python", python);
+      m.put("python", anchor.python);
       m.put("torch_version", anchorInfo.get("torch").asText());
       m.put("torch_threads", anchorInfo.get("threads").asInt());
       JsonNode blas = anchorInfo.get("blas");
@@ -550,7 +522,7 @@ public final class ModelBench implements Callable<Integer> {
       out.printf(
           "PyTorch %s (%s), %d threads, BLAS %s%n",
           anchorInfo.get("torch").asText(),
-          python,
+          anchor.python,
           anchorInfo.get("threads").asInt(),
           anchorInfo.path("blas").asText("unknown"));
     }

@@ -3,9 +3,7 @@ package dev.drivekd.examples.demo;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.train.TrainingSummary;
 import dev.drivekd.core.train.weighting.TaskKeys;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
+import dev.drivekd.eval.report.Charts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,8 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -52,23 +48,10 @@ final class LossPlot {
             smooth(values, window));
       }
     }
-    BufferedImage left =
-        BitmapEncoder.getBufferedImage(chart("answer cross-entropy", "loss", ce, false));
-    BufferedImage right =
-        BitmapEncoder.getBufferedImage(
-            chart("Drive-KD distillation losses (log scale)", "MSE", kd, true));
-    BufferedImage both =
-        new BufferedImage(
-            left.getWidth() + right.getWidth(),
-            Math.max(left.getHeight(), right.getHeight()),
-            BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = both.createGraphics();
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, both.getWidth(), both.getHeight());
-    g.drawImage(left, 0, 0, null);
-    g.drawImage(right, left.getWidth(), 0, null);
-    g.dispose();
-    ImageIO.write(both, "png", png.toFile());
+    Charts.saveSideBySide(
+        chart("answer cross-entropy", "loss", ce, false),
+        chart("Drive-KD distillation losses (log scale)", "MSE", kd, true),
+        png);
   }
 
   private static XYChart chart(

@@ -34,8 +34,7 @@ public final class ProgressBarListener implements DistillationListener {
   private long startStep;
   private long startNanos;
   private long lastDrawNanos;
-  private int lastLength;
-  private boolean drawn;
+  private final ConsoleProgress.Line line;
 
   private ProgressBarListener(Builder b) {
     this.out = b.out;
@@ -45,6 +44,7 @@ public final class ProgressBarListener implements DistillationListener {
     this.lineEveryNanos = (long) (b.lineEverySeconds * 1e9);
     this.epochLines = b.epochLines;
     this.clock = b.clock;
+    this.line = new ConsoleProgress.Line(out, interactive);
   }
 
   /** A bar on {@code System.err}, interactive when the JVM has a console. */
@@ -79,19 +79,7 @@ public final class ProgressBarListener implements DistillationListener {
         total > 0 && doneHere > 0
             ? (now - startNanos) / 1e9 / doneHere * Math.max(0, total - r.optimizerStep())
             : Double.NaN;
-    String line = render(r.optimizerStep(), total, r.loss(), r.samplesPerSecond(), eta, width);
-    if (interactive) {
-      StringBuilder sb = new StringBuilder("\r").append(line);
-      for (int i = line.length(); i < lastLength; i++) {
-        sb.append(' ');
-      }
-      lastLength = line.length();
-      out.print(sb);
-      drawn = true;
-    } else {
-      out.println(line);
-    }
-    out.flush();
+    line.show(render(r.optimizerStep(), total, r.loss(), r.samplesPerSecond(), eta, width));
   }
 
   @Override
@@ -125,11 +113,7 @@ public final class ProgressBarListener implements DistillationListener {
   }
 
   private void endLine() {
-    if (interactive && drawn) {
-      out.println();
-      drawn = false;
-      lastLength = 0;
-    }
+    line.end();
   }
 
   /**

@@ -246,7 +246,7 @@ public final class LayerStudy {
               .get(
                   new ai.djl.ndarray.index.NDIndex(
                       "{}", scratch.create(IntStream.of(answer).map(i -> i - 1).toArray())));
-      float[] p = rows.div(temperature).softmax(-1).toFloatArray();
+      float[] p = rows.div(temperature).softmax(-1).toFloatArray(); // no graph
       int vocabulary = (int) (p.length / answer.length);
       for (int k = 0; k < answer.length; k++) {
         int correct = (int) ids[answer[k]];

@@ -395,8 +395,12 @@ public final class EvalBench implements Callable<Integer> {
               "parameters",
               "weight_mb",
               "peak_memory_mb",
+              "model_memory_mb",
               "first_token_ms",
               "decode_tokens_per_second")) {
+        if (!(t.get(key) instanceof Number) || !(s.get(key) instanceof Number)) {
+          continue;
+        }
         ratios.put(
             key, round(((Number) t.get(key)).doubleValue() / ((Number) s.get(key)).doubleValue()));
       }

@@ -293,7 +293,14 @@ final class EvalCommand implements Callable<Integer> {
         float[][] sb = AttentionHeatmap.block(loaded.get(s), encoders.get(s), first, heatmapLayer);
         float[][] tb = AttentionHeatmap.block(loaded.get(t), encoders.get(t), first, heatmapLayer);
         sections.put(
-            "heatmap", dir -> AttentionHeatmap.write(s, sb, t, tb, dir.resolve("heatmap.png")));
+            "heatmap",
+            dir ->
+                AttentionHeatmap.write(
+                    s + " (layer " + heatmapLayer + ")",
+                    sb,
+                    t + " (layer " + heatmapLayer + ")",
+                    tb,
+                    dir.resolve("heatmap.png")));
       }
       Path written = EvaluationReport.write(result, report, sections);
       err.println("drivekd: report written to " + written);

@@ -89,4 +89,57 @@ class DeploymentProbeTest {
       assertEquals(expected, g.parameters());
     }
   }
+
+  /** Copies a resource of the TorchScript fixtures (in drivekd-teachers' test jar) into dir. */
+  private Path fixture(String name) throws java.io.IOException {
+    Path file = dir.resolve(name);
+    try (var in = getClass().getResourceAsStream("/torchscript/tiny-internvl/" + name)) {
+      assertTrue(in != null, name + " not on the test class path");
+      java.nio.file.Files.copy(in, file);
+    }
+    return file;
+  }
+
+  @Test
+  void measuresATorchScriptModelByRecomputingAndCountsItsParametersAsPyTorchDid() throws Exception {
+    Path model = fixture("model.pt");
+    fixture("model.json");
+    var expected =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(fixture("expected.json").toFile());
+    try (var vlm = dev.drivekd.teachers.torchscript.TorchScriptVlm.load(model, false);
+        NDManager m = NDManager.newBaseManager(vlm.device())) {
+      // the recorded batch's first sample, unpadded: B = 1
+      int length = expected.get("lengths").get(0).asInt();
+      long placeholder = expected.get("placeholder_id").asLong();
+      long[] ids = new long[length];
+      boolean[][] image = new boolean[1][length];
+      int visions = 0;
+      for (int i = 0; i < length; i++) {
+        ids[i] = expected.get("input_ids").get(0).get(i).asLong();
+        image[0][i] = ids[i] == placeholder;
+        visions += image[0][i] ? 1 : 0;
+      }
+      int images = visions / vlm.card().tokensPerImage();
+      int size = vlm.card().imageSize();
+      // pixel_values: {shape, data} of the whole batch; the first sample's images come first
+      float[] pixels = new float[images * 3 * size * size];
+      var data = expected.get("pixel_values").get("data");
+      for (int i = 0; i < pixels.length; i++) {
+        pixels[i] = (float) data.get(i).asDouble();
+      }
+      VlmBatch prompt =
+          new VlmBatch(
+              m.create(ids, new ai.djl.ndarray.types.Shape(1, length)),
+              m.create(pixels, new ai.djl.ndarray.types.Shape(images, 3, size, size)),
+              dev.drivekd.core.attention.TokenLayout.of(
+                  image, new boolean[1][length], new int[] {length}));
+      DeploymentFigures f = DeploymentProbe.measure(vlm, prompt, 3, 1);
+      assertFalse(f.cached(), "TorchScript models decode by recomputing");
+      assertEquals(expected.get("parameter_count").asLong(), f.parameters(), "PyTorch's count");
+      assertEquals(4 * f.parameters(), f.weightBytes());
+      assertEquals(length, f.promptLength());
+      assertTrue(f.firstTokenMs() > 0 && f.decodeTokensPerSecond() > 0);
+    }
+  }
 }

@@ -22,7 +22,10 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       DemoCommand.class,
+      TrainCommand.class,
+      CacheTeachersCommand.class,
       EvalCommand.class,
+      GenerateCommand.class,
       DataCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
@@ -52,7 +55,9 @@ public final class DriveKdCommand implements Runnable {
           // bad input is the user's to fix: say what and where, without a stack trace
           if (e instanceof DatasetException
               || e instanceof IllegalArgumentException
-              || e instanceof JudgeUnavailableException) {
+              || e instanceof JudgeUnavailableException
+              || e instanceof dev.drivekd.teachers.cache.TeacherCacheException
+              || e instanceof dev.drivekd.teachers.torchscript.TorchScriptModelException) {
             commandLine.getErr().println("drivekd: " + e.getMessage());
             commandLine.getErr().flush();
             return 2;

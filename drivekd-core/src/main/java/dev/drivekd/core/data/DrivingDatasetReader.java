@@ -95,6 +95,59 @@ public final class DrivingDatasetReader {
     return dataset;
   }
 
+  /**
+   * What {@link #check} found: the samples that read cleanly, every problem (one per failing
+   * record, or one for the whole file), and the tolerated oddities.
+   *
+   * @param samples the records that read without a problem
+   * @param problems each a {@link DatasetException} naming file, record and field
+   * @param warnings the tolerated oddities
+   * @param records the records the file holds (objects and others)
+   */
+  public record Check(
+      List<DrivingSample> samples,
+      List<DatasetException> problems,
+      List<DatasetWarning> warnings,
+      int records) {}
+
+  /**
+   * Reads every record of {@code file} and collects every problem instead of stopping at the first:
+   * a record whose type, question, answer or image paths are wrong is reported and skipped, the
+   * others are read. A file that is not JSON, or has no record list, is one problem.
+   */
+  public Check check(Path file) {
+    List<DatasetWarning> warnings = new ArrayList<>();
+    List<DatasetException> problems = new ArrayList<>();
+    List<DrivingSample> samples = new ArrayList<>();
+    List<JsonNode> items;
+    List<Integer> positions = new ArrayList<>();
+    int records;
+    try {
+      JsonNode root = parse(file);
+      items = records(root, file, warnings, positions);
+      records = items.size() + (int) warnings.stream().filter(w -> w.recordIndex() >= 0).count();
+    } catch (DatasetException e) {
+      return new Check(List.of(), List.of(e), List.of(), 0);
+    }
+    QuestionTypeResolver types = new QuestionTypeResolver(unknownTypePolicy);
+    Path imageRoot = dataRoot != null ? dataRoot : file.toAbsolutePath().getParent();
+    SampleParser parser =
+        new SampleParser(file, new ImagePathResolver(imageRoot, imageCheckPolicy), warnings::add);
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        TypeAssignment type = types.resolve(items.get(i), file, positions.get(i));
+        samples.add(parser.parse(items.get(i), positions.get(i), type));
+      } catch (DatasetException e) {
+        problems.add(e);
+      }
+    }
+    if (items.isEmpty()) {
+      problems.add(
+          DatasetException.forFile(file, "no records: expected at least one JSON object", null));
+    }
+    return new Check(samples, problems, warnings, records);
+  }
+
   private static JsonNode parse(Path file) {
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       return JSON.readTree(reader);

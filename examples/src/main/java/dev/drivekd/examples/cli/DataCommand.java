@@ -1,12 +1,15 @@
 package dev.drivekd.examples.cli;
 
 import dev.drivekd.core.data.Capability;
+import dev.drivekd.core.data.DatasetException;
 import dev.drivekd.core.data.DatasetWarning;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.data.ImageCheckPolicy;
+import dev.drivekd.core.data.ImageReference;
 import dev.drivekd.core.data.UnknownTypePolicy;
+import dev.drivekd.core.image.ImageDecoder;
 import dev.drivekd.core.prompt.ContentBlock;
 import dev.drivekd.core.prompt.ImageBlock;
 import dev.drivekd.core.prompt.TextBlock;
@@ -28,7 +31,7 @@ import picocli.CommandLine.Parameters;
     name = "data",
     mixinStandardHelpOptions = true,
     description = "Read datasets in the reference JSON format.",
-    subcommands = {DataCommand.Inspect.class})
+    subcommands = {DataCommand.Inspect.class, DataCommand.Check.class})
 final class DataCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -152,6 +155,103 @@ final class DataCommand implements Runnable {
         }
       }
       return n;
+    }
+  }
+
+  /**
+   * {@code drivekd data check}: reads the whole dataset, decodes every image, and lists every
+   * problem; exit 0 when clean, 1 when it found problems (2 on usage errors).
+   */
+  @Command(
+      name = "check",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Read every record of a dataset and decode every image it names; print the counts per"
+            + " capability and every problem with its file, record and field.",
+        "Exit status: 0 clean, 1 problems found, 2 usage error."
+      })
+  static final class Check implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE", description = "Dataset JSON file.")
+    Path file;
+
+    @Option(names = "--root", description = "Folder images are resolved against (default: FILE's).")
+    Path root;
+
+    @Option(
+        names = "--on-unknown-type",
+        defaultValue = "error",
+        description = "error, or the capability unknown question types fall back to.")
+    String onUnknownType;
+
+    @Option(names = "--json", description = "Print the findings as one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      DrivingDatasetReader.Builder reader =
+          DrivingDatasetReader.builder()
+              .optUnknownTypePolicy(UnknownTypePolicy.parse(onUnknownType));
+      if (root != null) {
+        reader.optDataRoot(root);
+      }
+      DrivingDatasetReader.Check check = reader.build().check(file);
+      List<String> problems = new ArrayList<>();
+      check.problems().forEach(p -> problems.add(p.getMessage()));
+      Map<String, Integer> perCapability = new LinkedHashMap<>();
+      for (Capability c : Capability.values()) {
+        perCapability.put(c.key(), 0);
+      }
+      java.util.Set<Path> decoded = new java.util.HashSet<>();
+      int images = 0;
+      for (DrivingSample sample : check.samples()) {
+        perCapability.merge(sample.capability().key(), 1, Integer::sum);
+        for (ImageReference image : sample.images()) {
+          images++;
+          if (decoded.add(image.resolvedPath())) {
+            try {
+              ImageDecoder.read(image.resolvedPath());
+            } catch (RuntimeException e) {
+              decoded.remove(image.resolvedPath());
+              problems.add(
+                  DatasetException.forField(
+                          file,
+                          sample.recordIndex(),
+                          image.field(),
+                          "cannot decode " + image.resolvedPath() + ": " + e.getMessage())
+                      .getMessage());
+            }
+          }
+        }
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("file", file.toString());
+        f.put("records", check.records());
+        f.put("samples", check.samples().size());
+        f.put("per_capability", perCapability);
+        f.put("images", images);
+        f.put("distinct_images_decoded", decoded.size());
+        f.put("problems", problems);
+        f.put("warnings", check.warnings().stream().map(Object::toString).toList());
+        JsonOutput.print(out, f);
+      } else {
+        out.printf(
+            "%s: %d records, %d read cleanly (%s), %d images (%d files decoded)%n",
+            file,
+            check.records(),
+            check.samples().size(),
+            perCapability.toString().replace("{", "").replace("}", "").replace("=", " "),
+            images,
+            decoded.size());
+        check.warnings().forEach(w -> out.println("warning: " + w));
+        problems.forEach(p -> out.println("problem: " + p));
+        out.println(problems.isEmpty() ? "clean" : problems.size() + " problem(s)");
+        out.flush();
+      }
+      return problems.isEmpty() ? 0 : 1;
     }
   }
 }

@@ -37,8 +37,10 @@ public final class RecipeReader {
   public static Recipe read(Path file, Map<String, String> env) {
     String name = file.toString();
     JsonNode root;
+    String text = "";
     try {
-      root = YAML.readTree(Files.readString(file));
+      text = Files.readString(file);
+      root = YAML.readTree(text);
     } catch (NoSuchFileException e) {
       throw new RecipeException(name, "", "no such file");
     } catch (JsonProcessingException e) {
@@ -48,7 +50,8 @@ public final class RecipeReader {
           "not valid YAML"
               + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")")
               + ": "
-              + e.getOriginalMessage());
+              + e.getOriginalMessage().replaceAll("\\s+", " ").strip()
+              + (text.contains("${") ? " (inside { } a ${VAR} needs quotes)" : ""));
     } catch (IOException e) {
       throw new RecipeException(name, "", "cannot read the file: " + e.getMessage());
     }

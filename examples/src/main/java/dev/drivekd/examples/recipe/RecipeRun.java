@@ -381,6 +381,28 @@ public final class RecipeRun implements AutoCloseable {
           sig.layer() != null
               ? AttentionSignal.atLayer(sig.layer())
               : AttentionSignal.intermediate(LayerRange.of(sig.layersStart(), sig.layersEnd()));
+      List<Integer> specs =
+          sig.layer() != null ? List.of(sig.layer()) : List.of(sig.layersStart(), sig.layersEnd());
+      for (int spec : specs) {
+        for (ModelCard m : List.of(s, t)) {
+          if (spec < -m.depth() || spec >= m.depth()) {
+            throw new RecipeException(
+                file,
+                key,
+                spec
+                    + " is outside "
+                    + -m.depth()
+                    + ".."
+                    + (m.depth() - 1)
+                    + " for "
+                    + (m == s ? "student " : "teacher ")
+                    + m.name()
+                    + " ("
+                    + m.depth()
+                    + " layers; negative counts from the end)");
+          }
+        }
+      }
       try {
         if (signal.layerGroups(s.depth(), t.depth()).isEmpty()) {
           throw new RecipeException(file, key, "selects no layer of student " + s.name());

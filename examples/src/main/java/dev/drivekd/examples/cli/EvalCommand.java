@@ -231,7 +231,11 @@ final class EvalCommand implements Callable<Integer> {
               + scenes
               + " scenes)");
     } else if (data != null) {
-      items = EvalItem.of(DrivingDatasetReader.builder().optDataRoot(root).build().read(data));
+      DrivingDatasetReader.Builder reader = DrivingDatasetReader.builder();
+      if (root != null) {
+        reader.optDataRoot(root);
+      }
+      items = EvalItem.of(reader.build().read(data));
       tokenizer = loadTokenizer(tokenizerFile);
       dataName = data.getFileName().toString();
     } else {

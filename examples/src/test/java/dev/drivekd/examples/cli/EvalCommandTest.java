@@ -109,4 +109,43 @@ class EvalCommandTest {
     assertTrue(last.startsWith("drivekd: judge judge-x answered none of "), down.err());
     assertFalse(Files.exists(dir.resolve("r2")), "no report");
   }
+
+  @Test
+  void scoresAStudentTrainedFromARecipeOnTrainingFormatData() throws Exception {
+    Path data = dir.resolve("synthdrive");
+    assertEquals(
+        0,
+        DriveKdCommandTest.run(
+                "generate", "--out", data.toString(), "--split", "test", "--scenes", "2")
+            .status());
+    Path student = dir.resolve("student");
+    try (var m =
+        dev.drivekd.core.model.internvl.InternVlModel.create(
+            dev.drivekd.core.model.internvl.InternVlConfig.preset("student-tiny")
+                .withTokenizer(
+                    dev.drivekd.core.text.WordTokenizer.load(data.resolve("tokenizer.json"))
+                        .identity()),
+            ai.djl.Device.cpu(),
+            1)) {
+      m.save(student);
+    }
+    DriveKdCommandTest.Run r =
+        DriveKdCommandTest.run(
+            "eval",
+            "--data",
+            data.resolve("test.json").toString(),
+            "--tokenizer",
+            data.resolve("tokenizer.json").toString(),
+            "--model",
+            "student=" + student,
+            "--cache",
+            dir.resolve("cache").toString(),
+            "--out",
+            dir.resolve("r").toString(),
+            "--json");
+    assertEquals(0, r.status(), r.err());
+    JsonNode report = new ObjectMapper().readTree(r.out());
+    assertEquals("student", report.at("/models/0/model").asText());
+    assertEquals(6, report.at("/provenance/data/items").asInt());
+  }
 }

@@ -34,6 +34,12 @@ public final class DriveKdCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "On an error, print its stack trace too.")
+  boolean verbose;
+
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
@@ -52,17 +58,29 @@ public final class DriveKdCommand implements Runnable {
     CommandLine cli = new CommandLine(new DriveKdCommand());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          // bad input is the user's to fix: say what and where, without a stack trace
+          boolean verbose = parseResult.hasMatchedOption("--verbose");
+          java.io.PrintWriter err = commandLine.getErr();
+          if (verbose) {
+            e.printStackTrace(err);
+          }
+          // bad input is the user's to fix: say what and where, in one line
           if (e instanceof DatasetException
               || e instanceof IllegalArgumentException
               || e instanceof JudgeUnavailableException
               || e instanceof dev.drivekd.teachers.cache.TeacherCacheException
               || e instanceof dev.drivekd.teachers.torchscript.TorchScriptModelException) {
-            commandLine.getErr().println("drivekd: " + e.getMessage());
-            commandLine.getErr().flush();
+            err.println("drivekd: " + e.getMessage());
+            err.flush();
             return 2;
           }
-          throw e;
+          // anything else is drivekd's or the machine's: one line, the trace under --verbose
+          err.println(
+              "drivekd: "
+                  + e.getClass().getSimpleName()
+                  + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                  + (verbose ? "" : " (--verbose shows where)"));
+          err.flush();
+          return 1;
         });
     return cli;
   }

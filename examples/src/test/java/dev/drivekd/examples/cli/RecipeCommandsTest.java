@@ -10,7 +10,6 @@ import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -185,6 +184,14 @@ class RecipeCommandsTest {
     assertEquals(2, f.status());
     assertTrue(f.err().contains(": teachers.planning: "), f.err());
     assertTrue(f.err().contains("another-vocabulary"), f.err());
-    List.of();
+
+    Path missing = recipe("missing", "").toAbsolutePath();
+    Files.writeString(
+        missing, Files.readString(missing).replace(data + "/labelled.json", data + "/nope.json"));
+    DriveKdCommandTest.Run m = DriveKdCommandTest.run("train", "--recipe", missing.toString());
+    assertEquals(2, m.status());
+    assertTrue(m.err().contains(": data.file: no such file: "), m.err());
+    assertEquals(1, m.err().strip().lines().count(), "one line: " + m.err());
+    assertFalse(Files.exists(dir.resolve("runs/missing")), "nothing written");
   }
 }

@@ -46,6 +46,10 @@ final class CacheTeachersCommand implements Callable<Integer> {
     if (recipe.teachers().isEmpty()) {
       throw new IllegalArgumentException(recipeFile + ": teachers: no teacher to cache");
     }
+    if (recipe.teachers().values().stream().allMatch(Recipe.Model::live)) {
+      throw new IllegalArgumentException(
+          recipeFile + ": teachers: every teacher is live; nothing to cache");
+    }
     Path cache = Path.of(recipe.teacherCache());
     if (Files.exists(cache)) {
       throw new IllegalArgumentException(
@@ -61,6 +65,7 @@ final class CacheTeachersCommand implements Callable<Integer> {
               .optRecipe(run.distillation())
               .setEncoder(run.encoder())
               .setStudent(run.student().card())
+              .optCapabilities(run.cachedCapabilities())
               .build()
               .precompute(run.dataset(), cache);
       Map<String, Object> f = new LinkedHashMap<>();

@@ -224,7 +224,8 @@ final class TrainCommand implements Callable<Integer> {
     if (run.teachers().isEmpty()) {
       return null;
     }
-    if (recipe.teacherCache() == null) {
+    java.util.Set<dev.drivekd.core.data.Capability> cached = run.cachedCapabilities();
+    if (cached.isEmpty()) {
       return TeacherPanel.of(run.teachers());
     }
     Path cache = Path.of(recipe.teacherCache());
@@ -236,10 +237,31 @@ final class TrainCommand implements Callable<Integer> {
               + " drivekd cache-teachers --recipe "
               + "<this recipe>");
     }
-    return CachedTeacherTargets.builder(cache)
-        .optRecipe(run.distillation())
-        .setStudent(run.student().card())
-        .setDataset(run.dataset())
-        .open();
+    CachedTeacherTargets fromCache =
+        CachedTeacherTargets.builder(cache)
+            .optRecipe(run.distillation())
+            .optCapabilities(cached)
+            .setStudent(run.student().card())
+            .setDataset(run.dataset())
+            .open();
+    if (cached.size() == run.teachers().size()) {
+      return fromCache;
+    }
+    Map<dev.drivekd.core.data.Capability, dev.drivekd.core.model.VisionLanguageModel> live =
+        new java.util.EnumMap<>(dev.drivekd.core.data.Capability.class);
+    run.teachers()
+        .forEach(
+            (c, m) -> {
+              if (!cached.contains(c)) {
+                live.put(c, m);
+              }
+            });
+    TeacherPanel panel = TeacherPanel.of(live);
+    Map<dev.drivekd.core.data.Capability, TeacherTargets> sources =
+        new java.util.EnumMap<>(dev.drivekd.core.data.Capability.class);
+    for (dev.drivekd.core.data.Capability c : run.teachers().keySet()) {
+      sources.put(c, cached.contains(c) ? fromCache : panel);
+    }
+    return dev.drivekd.teachers.cache.MixedTeacherTargets.of(sources);
   }
 }

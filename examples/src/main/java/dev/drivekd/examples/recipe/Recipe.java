@@ -67,8 +67,11 @@ public record Recipe(
    * @param source the preset's name or the path
    * @param seed the fresh model's seed (presets only)
    * @param init {@code preset} (the preset's initializer range) or {@code fan_in} (presets only)
+   * @param live for a teacher when {@code teachers.cache} is set: run this one live instead of
+   *     reading its targets from the cache (e.g. a large reasoning teacher whose full maps are too
+   *     big to cache)
    */
-  public record Model(String kind, String source, long seed, String init) {}
+  public record Model(String kind, String source, long seed, String init, boolean live) {}
 
   /**
    * @param layer the layer of a one-layer signal (negative counts from the end), or null

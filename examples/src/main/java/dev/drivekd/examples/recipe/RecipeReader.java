@@ -67,17 +67,26 @@ public final class RecipeReader {
     String output = r.requiredText("output", "the run folder");
     Recipe.Data data = data(r.requiredSection("data"));
     Recipe.Tokenizer tokenizer = tokenizer(r.requiredSection("tokenizer"));
-    Recipe.Model student = model(r.requiredSection("student"));
+    Recipe.Model student = model(r.requiredSection("student"), false);
     Map<Capability, Recipe.Model> teachers = new EnumMap<>(Capability.class);
     String cache = null;
     Optional<YamlSection> t = r.section("teachers");
     if (t.isPresent()) {
       YamlSection ts = t.get();
       for (Capability c : Capability.values()) {
-        ts.section(c.key()).ifPresent(s -> teachers.put(c, model(s)));
+        ts.section(c.key()).ifPresent(s -> teachers.put(c, model(s, true)));
       }
       cache = ts.text("cache").orElse(null);
       ts.finish();
+      if (cache == null) {
+        for (Map.Entry<Capability, Recipe.Model> e : teachers.entrySet()) {
+          if (e.getValue().live()) {
+            throw ts.error(
+                e.getKey().key() + ".live",
+                "live chooses between a live teacher and teachers.cache, which is not set");
+          }
+        }
+      }
     }
     Map<Capability, Recipe.Signal> signals = signals(r.section("signals"), teachers);
     Recipe.Mixing mixing = mixing(r.section("mixing"));
@@ -144,7 +153,7 @@ public final class RecipeReader {
     return new Recipe.Tokenizer(kind, path);
   }
 
-  private static Recipe.Model model(YamlSection s) {
+  private static Recipe.Model model(YamlSection s, boolean teacher) {
     int given =
         (s.has("preset") ? 1 : 0) + (s.has("folder") ? 1 : 0) + (s.has("torchscript") ? 1 : 0);
     if (given != 1) {
@@ -159,8 +168,9 @@ public final class RecipeReader {
       throw s.error(
           s.has("seed") ? "seed" : "init", "only a preset (a fresh model) takes a seed or an init");
     }
+    boolean live = teacher && s.bool("live", false);
     s.finish();
-    return new Recipe.Model(kind, source, seed, init);
+    return new Recipe.Model(kind, source, seed, init, live);
   }
 
   private static Map<Capability, Recipe.Signal> signals(

@@ -88,6 +88,7 @@ public final class RecipeRun implements AutoCloseable {
       for (Map.Entry<Capability, Recipe.Model> e : recipe.teachers().entrySet()) {
         Recipe.Model m = e.getValue();
         String source = m.kind() + ":" + m.source() + ":" + m.seed() + ":" + m.init();
+        // (live or cached, a teacher is loaded: its card and fingerprint check the cache)
         VisionLanguageModel teacher = bySource.get(source);
         if (teacher == null) {
           teacher = model("teachers." + e.getKey().key(), m, false);
@@ -147,6 +148,22 @@ public final class RecipeRun implements AutoCloseable {
   /** The student's encoder. */
   public BatchEncoder encoder() {
     return encoder;
+  }
+
+  /** The capabilities whose targets come from {@code teachers.cache} (none without a cache). */
+  public java.util.Set<Capability> cachedCapabilities() {
+    java.util.Set<Capability> out = java.util.EnumSet.noneOf(Capability.class);
+    if (recipe.teacherCache() != null) {
+      recipe
+          .teachers()
+          .forEach(
+              (c, m) -> {
+                if (!m.live()) {
+                  out.add(c);
+                }
+              });
+    }
+    return out;
   }
 
   /** The signals and losses per capability. */

@@ -158,6 +158,26 @@ class RecipeCommandsTest {
             dir.resolve("runs/live/student/model.safetensors"),
             dir.resolve("runs/cached/student/model.safetensors")),
         "bit for bit");
+
+    // reasoning live, the others from a cache of their own: the same student again
+    Path mixed = recipe("mixed", "").toAbsolutePath();
+    Files.writeString(
+        mixed,
+        Files.readString(mixed)
+            .replace(
+                "  planning: {folder:",
+                "  cache: " + dir.resolve("cache2") + "\n  planning: {folder:")
+            .replace("/teachers/reasoning}", "/teachers/reasoning, live: true}"));
+    assertEquals(
+        0, DriveKdCommandTest.run("cache-teachers", "--recipe", mixed.toString()).status());
+    DriveKdCommandTest.Run m = DriveKdCommandTest.run("train", "--recipe", mixed.toString());
+    assertEquals(0, m.status(), m.err());
+    assertEquals(
+        -1L,
+        Files.mismatch(
+            dir.resolve("runs/live/student/model.safetensors"),
+            dir.resolve("runs/mixed/student/model.safetensors")),
+        "bit for bit");
   }
 
   @Test

@@ -46,7 +46,7 @@ class RecipeReaderTest {
     assertEquals(42, r.seed());
     assertEquals("auto", r.device());
     assertEquals(
-        new Recipe.Model("preset", "teacher-small", 2, "preset"),
+        new Recipe.Model("preset", "teacher-small", 2, "preset", false),
         r.teachers().get(Capability.PERCEPTION));
     assertEquals("folder", r.teachers().get(Capability.PLANNING).kind());
     // signals only for the capabilities with a teacher, the paper's

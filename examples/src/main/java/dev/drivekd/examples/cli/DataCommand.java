@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -53,17 +54,10 @@ final class DataCommand implements Runnable {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "Dataset JSON file.")
     Path file;
 
-    @Option(names = "--root", description = "Folder images are resolved against (default: FILE's).")
-    Path root;
+    @Mixin ReaderOptions reader;
 
     @Option(names = "--text-only", description = "Do not require the image files to exist.")
     boolean textOnly;
-
-    @Option(
-        names = "--on-unknown-type",
-        defaultValue = "error",
-        description = "error, or the capability unknown question types fall back to.")
-    String onUnknownType;
 
     @Option(names = "--json", description = "Print the figures as one JSON object.")
     boolean json;
@@ -79,15 +73,15 @@ final class DataCommand implements Runnable {
         text = true; // the demo's camera images are not distributed
       }
       try {
-        DrivingDatasetReader.Builder reader =
+        DrivingDatasetReader.Builder builder =
             DrivingDatasetReader.builder()
-                .optUnknownTypePolicy(UnknownTypePolicy.parse(onUnknownType))
+                .optUnknownTypePolicy(UnknownTypePolicy.parse(reader.onUnknownType))
                 .optImageCheckPolicy(
                     text ? ImageCheckPolicy.TEXT_ONLY : ImageCheckPolicy.REQUIRE_READABLE);
-        if (root != null) {
-          reader.optDataRoot(root);
+        if (reader.root != null) {
+          builder.optDataRoot(reader.root);
         }
-        DrivingDataset data = reader.build().read(dataset);
+        DrivingDataset data = builder.build().read(dataset);
         report(spec.commandLine().getOut(), data, file == null ? "embedded demo" : file.toString());
         return 0;
       } finally {
@@ -176,27 +170,20 @@ final class DataCommand implements Runnable {
     @Parameters(paramLabel = "FILE", description = "Dataset JSON file.")
     Path file;
 
-    @Option(names = "--root", description = "Folder images are resolved against (default: FILE's).")
-    Path root;
-
-    @Option(
-        names = "--on-unknown-type",
-        defaultValue = "error",
-        description = "error, or the capability unknown question types fall back to.")
-    String onUnknownType;
+    @Mixin ReaderOptions reader;
 
     @Option(names = "--json", description = "Print the findings as one JSON object.")
     boolean json;
 
     @Override
     public Integer call() {
-      DrivingDatasetReader.Builder reader =
+      DrivingDatasetReader.Builder builder =
           DrivingDatasetReader.builder()
-              .optUnknownTypePolicy(UnknownTypePolicy.parse(onUnknownType));
-      if (root != null) {
-        reader.optDataRoot(root);
+              .optUnknownTypePolicy(UnknownTypePolicy.parse(reader.onUnknownType));
+      if (reader.root != null) {
+        builder.optDataRoot(reader.root);
       }
-      DrivingDatasetReader.Check check = reader.build().check(file);
+      DrivingDatasetReader.Check check = builder.build().check(file);
       List<String> problems = new ArrayList<>();
       check.problems().forEach(p -> problems.add(p.getMessage()));
       Map<String, Integer> perCapability = new LinkedHashMap<>();
@@ -253,5 +240,17 @@ final class DataCommand implements Runnable {
       }
       return problems.isEmpty() ? 0 : 1;
     }
+  }
+
+  /** How both subcommands read a dataset: the image root and the unknown-type policy. */
+  static final class ReaderOptions {
+    @Option(names = "--root", description = "Folder images are resolved against (default: FILE's).")
+    Path root;
+
+    @Option(
+        names = "--on-unknown-type",
+        defaultValue = "error",
+        description = "error, or the capability unknown question types fall back to.")
+    String onUnknownType;
   }
 }

@@ -10,6 +10,7 @@ import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,27 +40,16 @@ class RecipeCommandsTest {
   }
 
   private Path recipe(String name, String extra) throws Exception {
-    String d = data.toString();
-    String yaml =
-        String.join(
-            "\n",
-            "seed: 5",
-            "output: " + dir.resolve("runs").resolve(name),
-            "data: {file: " + d + "/labelled.json}",
-            "tokenizer: {kind: word, path: " + d + "/tokenizer.json}",
-            "student: {preset: student-tiny, init: fan_in, seed: 1}",
-            "teachers:",
-            "  perception: {folder: " + d + "/teachers/perception}",
-            "  reasoning: {folder: " + d + "/teachers/reasoning}",
-            "  planning: {folder: " + d + "/teachers/planning}",
-            "loss_weights: {dynamic: false, ce: 1, perception: 100, reasoning: 100, planning: 100}",
-            "optimizer: {learning_rate: 3.0e-3}",
-            "training: {epochs: 1, micro_batch: 4, accumulation: 1}",
-            "checkpoints: {every: 2}",
-            extra);
-    Path f = dir.resolve(name + ".yaml");
-    Files.writeString(f, yaml);
-    return f;
+    return SynthDriveRecipe.write(
+        dir,
+        data,
+        name,
+        List.of("perception", "reasoning", "planning"),
+        "loss_weights: {dynamic: false, ce: 1, perception: 100, reasoning: 100, planning: 100}",
+        "optimizer: {learning_rate: 3.0e-3}",
+        "training: {epochs: 1, micro_batch: 4, accumulation: 1}",
+        "checkpoints: {every: 2}",
+        extra);
   }
 
   @Test

@@ -21,26 +21,15 @@ class TrainKillResumeTest {
   @TempDir Path dir;
 
   private Path recipe(Path data, String name) throws Exception {
-    String d = data.toString();
-    Path f = dir.resolve(name + ".yaml");
-    Files.writeString(
-        f,
-        String.join(
-            "\n",
-            "seed: 5",
-            "output: " + dir.resolve("runs").resolve(name),
-            "data: {file: " + d + "/labelled.json}",
-            "tokenizer: {kind: word, path: " + d + "/tokenizer.json}",
-            "student: {preset: student-tiny, init: fan_in, seed: 1}",
-            "teachers:",
-            "  perception: {folder: " + d + "/teachers/perception}",
-            "  planning: {folder: " + d + "/teachers/planning}",
-            "loss_weights: {dynamic: true}",
-            "optimizer: {learning_rate: 3.0e-3}",
-            "training: {epochs: 6, micro_batch: 1, accumulation: 1}",
-            "checkpoints: {every: 3}",
-            ""));
-    return f;
+    return SynthDriveRecipe.write(
+        dir,
+        data,
+        name,
+        List.of("perception", "planning"),
+        "loss_weights: {dynamic: true}",
+        "optimizer: {learning_rate: 3.0e-3}",
+        "training: {epochs: 6, micro_batch: 1, accumulation: 1}",
+        "checkpoints: {every: 3}");
   }
 
   private static Process start(Path recipe, boolean resume) throws Exception {

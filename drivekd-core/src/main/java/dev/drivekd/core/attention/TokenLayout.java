@@ -292,25 +292,63 @@ public final class TokenLayout {
     return HostData.owned(manager.create(data, new Shape(lengths.length, paddedLength)));
   }
 
+  /**
+   * A pair mask {@code [B, L, L]} built on the manager's device from the {@code [B, L]} row and
+   * column masks (the host does {@code O(B L)} work, never {@code O(B L^2)}): {@code rows[b,i] &&
+   * cols[b,j]}, and {@code j <= i} when causal.
+   */
   private NDArray pairMask(NDManager manager, boolean allValid, boolean causal) {
     int batch = lengths.length;
     int n = paddedLength;
-    boolean[] data = new boolean[batch * n * n];
+    boolean[] rows = new boolean[batch * n];
+    boolean[] cols = new boolean[batch * n];
     for (int b = 0; b < batch; b++) {
       for (int i = 0; i < lengths[b]; i++) {
-        if (!allValid && image[b][i]) {
-          continue;
-        }
-        int limit = causal ? Math.min(i + 1, lengths[b]) : lengths[b];
-        for (int j = 0; j < limit; j++) {
-          if (allValid || image[b][j]) {
-            data[(b * n + i) * n + j] = true;
-          }
-        }
+        rows[b * n + i] = allValid || !image[b][i];
+        cols[b * n + i] = allValid || image[b][i];
       }
     }
-    return HostData.owned(manager.create(data, new Shape(batch, n, n)));
+    try (NDManager scratch = manager.newSubManager()) {
+      NDArray r = HostData.owned(scratch.create(rows, new Shape(batch, n, 1)));
+      NDArray c = HostData.owned(scratch.create(cols, new Shape(batch, 1, n)));
+      NDArray mask = r.logicalAnd(c);
+      if (causal) {
+        NDArray position = scratch.arange(0, n, 1, ai.djl.ndarray.types.DataType.INT64);
+        NDArray lower = position.reshape(1, 1, n).lte(position.reshape(1, n, 1));
+        mask = mask.logicalAnd(lower);
+      }
+      mask.attach(manager);
+      return mask;
+    }
   }
+
+  /**
+   * The mask of {@code region} as {@code type} on {@code manager}, built once per manager and
+   * reused: every attention loss of a step (every layer group, every task) over the same region
+   * shares one array. It belongs to {@code manager} (a step's sub-manager) and leaves any open
+   * {@code NDScope}, so that a loss's scope does not close it; callers must not close it.
+   */
+  public synchronized NDArray regionMask(
+      PairRegion region, NDManager manager, ai.djl.ndarray.types.DataType type) {
+    String key = region.name() + "/" + type;
+    CachedMask cached = masks.get(key);
+    if (cached != null && cached.manager() == manager && !cached.mask().isReleased()) {
+      return cached.mask();
+    }
+    NDArray mask;
+    try (NDManager scratch = manager.newSubManager()) {
+      NDArray built = region.mask(this, scratch);
+      mask = built.getDataType() == type ? built : built.toType(type, false);
+      mask.attach(manager);
+    }
+    ai.djl.ndarray.NDScope.unregister(mask);
+    masks.put(key, new CachedMask(manager, mask));
+    return mask;
+  }
+
+  private record CachedMask(NDManager manager, NDArray mask) {}
+
+  private final java.util.Map<String, CachedMask> masks = new java.util.HashMap<>();
 
   private static int sampleLength(List<TokenSegment> sample) {
     if (sample == null) {

@@ -99,7 +99,7 @@ public abstract class AttentionLoss extends DistillationLoss {
           DataType type = LossSupport.computeType(student);
           NDArray s = LossSupport.as(student, type);
           NDArray t = LossSupport.as(teacher.stopGradient(), type);
-          NDArray mask = region.mask(layout, student.getManager()).toType(type, false);
+          NDArray mask = layout.regionMask(region, student.getManager(), type); // shared: no close
           return compare(s, t, mask);
         });
   }

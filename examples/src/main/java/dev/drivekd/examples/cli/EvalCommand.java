@@ -55,7 +55,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Answer held-out questions with one or more native models (greedy, KV cache), score them per"
-          + " capability with 95% bootstrap intervals (multiple choice under DriveBench's rule and a"
+          + " capability with 95%% bootstrap intervals (multiple choice under DriveBench's rule and a"
           + " robust one, yes/no, BLEU-4, ROUGE-L, CIDEr-D, and an LLM judge when one is"
           + " configured), and write report.md, report.json and charts into a new folder.",
       "Without --data/--drivebench and --model: the shipped SynthDrive teachers on held-out"

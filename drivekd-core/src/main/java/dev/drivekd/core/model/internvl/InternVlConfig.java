@@ -359,6 +359,29 @@ public record InternVlConfig(
             new VisionConfig(112, 14, 64, 3, 4, 256, 1e-6, 0.1),
             projector,
             new LanguageConfig(512, 128, 6, 8, 2, 352, 1e6, 1e-6)));
+    // The shapes users train, scaled to fit a CPU: InternViT at 224 px / patch 14 (a 16 x 16 grid,
+    // 64 vision tokens per image after the pixel shuffle), a Qwen2 decoder with grouped-query
+    // attention (head size 64) and an 8,192-id vocabulary. About 35 M parameters (student) and
+    // 100 M (teacher, 2.9x); same tokenizer geometry, so one encodes for both.
+    String baseTokenizer = "drivekd-synthetic-8192";
+    out.put(
+        "student-base",
+        new InternVlConfig(
+            "student-base",
+            baseTokenizer,
+            0.02,
+            new VisionConfig(224, 14, 256, 4, 4, 1024, 1e-6, 0.1),
+            projector,
+            new LanguageConfig(8192, 512, 8, 8, 2, 1408, 1e6, 1e-6)));
+    out.put(
+        "teacher-base",
+        new InternVlConfig(
+            "teacher-base",
+            baseTokenizer,
+            0.02,
+            new VisionConfig(224, 14, 384, 6, 6, 1536, 1e-6, 0.1),
+            projector,
+            new LanguageConfig(8192, 768, 12, 12, 4, 2048, 1e6, 1e-6)));
     return out;
   }
 

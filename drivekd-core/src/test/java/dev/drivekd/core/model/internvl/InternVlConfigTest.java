@@ -21,7 +21,8 @@ class InternVlConfigTest {
   @Test
   void presetsShareTheTokenSequenceOfTheFamily() {
     assertEquals(
-        List.of("student-tiny", "teacher-small"), List.copyOf(InternVlConfig.presetMap().keySet()));
+        List.of("student-tiny", "teacher-small", "student-base", "teacher-base"),
+        List.copyOf(InternVlConfig.presetMap().keySet()));
     InternVlConfig student = InternVlConfig.preset("student-tiny");
     InternVlConfig teacher = InternVlConfig.preset("teacher-small");
     // 112 px / patch 14 = 8 x 8 patches, pixel shuffle 0.5: 64 / 4 = 16 tokens
@@ -31,6 +32,26 @@ class InternVlConfigTest {
     assertEquals(student.tokenizer(), teacher.tokenizer());
     assertEquals(16, student.language().headDim());
     assertEquals(1e6, student.language().ropeTheta());
+  }
+
+  @Test
+  void theBasePresetsHaveTheShapesUsersTrainScaledToACpu() {
+    InternVlConfig student = InternVlConfig.preset("student-base");
+    InternVlConfig teacher = InternVlConfig.preset("teacher-base");
+    // 224 px / patch 14 = 16 x 16 patches, pixel shuffle 0.5: 256 / 4 = 64 tokens per image
+    assertEquals(64, student.tokensPerImage());
+    assertEquals(student.tokensPerImage(), teacher.tokensPerImage());
+    assertEquals(student.tokenizer(), teacher.tokenizer());
+    assertEquals(8192, student.language().vocabSize());
+    assertEquals(student.language().vocabSize(), teacher.language().vocabSize());
+    assertEquals(64, student.language().headDim());
+    assertTrue(
+        student.language().numKeyValueHeads() < student.language().numAttentionHeads(), "GQA");
+    assertTrue(student.language().numHiddenLayers() >= 8);
+    long s = student.parameterCount();
+    long t = teacher.parameterCount();
+    assertTrue(s >= 20_000_000 && s <= 40_000_000, "student-base: " + s);
+    assertTrue(t >= 2 * s && t <= 4 * s, "teacher-base: " + t + " against " + s);
   }
 
   @Test

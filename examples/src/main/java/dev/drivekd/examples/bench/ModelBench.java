@@ -137,7 +137,18 @@ public final class ModelBench implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  @Option(
+      names = "--no-step-peaks",
+      description =
+          "Do not measure each case's step peak memory beside the PyTorch anchor's (3 more steps"
+              + " per side; run with MALLOC_MMAP_THRESHOLD_=65536 in the environment so that both"
+              + " processes return freed memory and the peaks are not undercounted).")
+  boolean noStepPeaks;
+
   private boolean jitWarm;
+
+  /** Per case tag: drivekd's and PyTorch's step peak (MiB, medians of 3), side by side. */
+  private final Map<String, double[]> stepPeaks = new LinkedHashMap<>();
 
   /** The figures of one preset and length. */
   record CaseResult(
@@ -346,6 +357,20 @@ public final class ModelBench implements Callable<Integer> {
                   repeats,
                   gapMs,
                   List.of(() -> bench.stepMs(layers), pytorch::stepMs));
+          if (!noStepPeaks && ResidentMemory.available()) {
+            double[] mine = new double[3];
+            double[] theirs = new double[3];
+            for (int r = 0; r < 3; r++) {
+              mine[r] = bench.peakStepMb(layers);
+              theirs[r] = pytorch.peakStepMb();
+            }
+            double[] peaks = {ModelBenchmark.median(mine), ModelBenchmark.median(theirs)};
+            stepPeaks.put(key(config.name()) + "_l" + length, peaks);
+            progress(
+                err,
+                String.format(
+                    "  step peak memory: drivekd %.1f MiB, PyTorch %.1f MiB", peaks[0], peaks[1]));
+          }
           return result(config, sample, layers, own, pair, diff, loss, info.get("loss").asDouble());
         }
       } finally {
@@ -463,6 +488,22 @@ public final class ModelBench implements Callable<Integer> {
     for (CaseResult r : results) {
       String tag = key(r.preset()) + "_l" + r.length();
       m.put("step_ms_" + tag, round(r.stepMs()));
+      double[] stepPeak = stepPeaks.get(tag);
+      if (stepPeak != null) {
+        m.put("peak_mb_" + tag, round(stepPeak[0]));
+        m.put("pytorch_peak_mb_" + tag, round(stepPeak[1]));
+        // below a MiB both sides reused freed memory: no ratio
+        m.put(
+            "peak_mb_ratio_to_pytorch_" + tag,
+            stepPeak[1] >= 1 ? round(stepPeak[0] / stepPeak[1]) : null);
+        m.put(
+            "step_peaks_allocator",
+            MeasuringProcess.active()
+                ? "both processes return freed blocks (" + MeasuringProcess.THRESHOLD_VARIABLE + ")"
+                : "glibc default in both processes: peaks undercount; set "
+                    + MeasuringProcess.THRESHOLD_VARIABLE
+                    + "=65536 for both");
+      }
       if (r.anchored()) {
         m.put("pytorch_step_ms_" + tag, round(r.pytorchStepMs()));
         m.put("ratio_to_pytorch_" + tag, round(r.ratio()));

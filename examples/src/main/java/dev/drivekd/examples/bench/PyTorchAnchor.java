@@ -162,6 +162,22 @@ final class PyTorchAnchor implements AutoCloseable {
   }
 
   /**
+   * The rise of the anchor process's resident memory during one step over its resident size before
+   * it, in MiB (NaN where {@code /proc} cannot tell).
+   */
+  double peakStepMb() {
+    try {
+      in.write("peak\n");
+      in.flush();
+      JsonNode t = readLine("a peak measurement");
+      JsonNode v = t.get("peak_mb");
+      return v == null || v.isNull() ? Double.NaN : v.asDouble();
+    } catch (IOException e) {
+      throw new IllegalStateException("the PyTorch anchor stopped: " + errorTail(), e);
+    }
+  }
+
+  /**
    * Times one greedy decoding with the key/value cache (measured inside Python).
    *
    * @return {@code [first-token ms, total ms]}

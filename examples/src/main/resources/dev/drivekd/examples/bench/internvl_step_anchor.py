@@ -7,8 +7,9 @@ CE on the answer tokens + sum over requested layers of mean(head-averaged map **
 
 Usage: python3 internvl_step_anchor.py DIR --threads N [--repeats R | --serve | --decode]
 With --serve the script prints one JSON line after its parity check and warm-up, then times one
-step for every line "step" read on stdin (answering {"ms": ..., "forward_ms": ...}) until
-"quit", so that the caller can interleave its own steps with these.
+step for every line "step" read on stdin (answering {"ms": ..., "forward_ms": ...}), or measures
+one step's peak memory for "peak" ({"peak_mb": ...}), until "quit", so that the caller can
+interleave its own steps with these.
 DIR holds config.json, model.safetensors and batch.safetensors (input_ids, pixel_values,
 image_mask, labels, expected_logits, layers).
 With --decode it serves greedy decoding with a key/value cache instead (bench eval): DIR holds
@@ -18,6 +19,7 @@ Prints JSON on stdout.
 Needs only torch and numpy (Debian's python3-torch is enough); drivekd never requires Python.
 """
 import argparse
+import gc
 import json
 import math
 import struct
@@ -312,6 +314,29 @@ def timed_step(model, batch, layers):
     return (t2 - t0) * 1e3, (t1 - t0) * 1e3
 
 
+def status_kb(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1])
+    return None
+
+
+def peak_step_mb(model, batch, layers):
+    """The rise of resident memory during one step over the resident size before it (MiB), as
+    drivekd's bench measures its own: peak reset through /proc/self/clear_refs, then VmHWM."""
+    gc.collect()
+    base = status_kb("VmRSS:")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    timed_step(model, batch, layers)
+    peak = status_kb("VmHWM:")
+    return None if base is None or peak is None else max(0, peak - base) / 1024.0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("dir")
@@ -354,6 +379,8 @@ def main():
             if command == "step":
                 ms, forward_ms = timed_step(model, batch, layers)
                 print(json.dumps({"ms": ms, "forward_ms": forward_ms}), flush=True)
+            elif command == "peak":
+                print(json.dumps({"peak_mb": peak_step_mb(model, batch, layers)}), flush=True)
             elif command == "quit":
                 break
             else:

@@ -112,6 +112,11 @@ class ModelBenchTest {
     assertTrue(f.get("ratio_to_pytorch_l32").asDouble() > 0);
     assertTrue(f.get("ratio_to_pytorch_student_tiny_l32").asDouble() > 0);
     assertTrue(f.get("torch_threads").asInt() == f.get("threads").asInt());
+    // each side's step peak, measured beside the other (tiny here: the ratio may be left out)
+    assertTrue(f.get("peak_mb_student_tiny_l32").asDouble() >= 0, r.out());
+    assertTrue(f.get("pytorch_peak_mb_student_tiny_l32").asDouble() >= 0, r.out());
+    assertTrue(f.has("peak_mb_ratio_to_pytorch_student_tiny_l32"));
+    assertTrue(f.get("step_peaks_allocator").asText().startsWith("glibc default"), r.out());
     JsonNode c = f.get("cases").get(0);
     assertEquals(c.get("loss").asDouble(), c.get("pytorch_loss").asDouble(), 1e-4);
   }

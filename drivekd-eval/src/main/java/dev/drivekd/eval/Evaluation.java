@@ -12,9 +12,7 @@ import dev.drivekd.eval.score.Scoreboard;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -208,9 +206,7 @@ public final class Evaluation {
 
     /** Adds a model; models are answered, judged and reported in this order. */
     public Builder addModel(Answerer model) {
-      Map<String, Boolean> names = new HashMap<>();
-      models.forEach(m -> names.put(m.modelName(), true));
-      if (names.containsKey(model.modelName())) {
+      if (models.stream().anyMatch(m -> m.modelName().equals(model.modelName()))) {
         throw new IllegalArgumentException("two models are named " + model.modelName());
       }
       models.add(model);

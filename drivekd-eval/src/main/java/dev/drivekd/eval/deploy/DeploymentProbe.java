@@ -9,10 +9,8 @@ import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.eval.answer.RecomputingAnswerer;
 import dev.drivekd.teachers.torchscript.TorchScriptVlm;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -92,7 +90,6 @@ public final class DeploymentProbe {
 
   /** Parameters and their bytes, of every parameter of the model. */
   static long[] size(VisionLanguageModel model) {
-    List<NDArray> arrays = new ArrayList<>();
     Collection<Parameter> parameters;
     if (model instanceof InternVlModel n) {
       parameters = n.namedParameters().values();
@@ -101,12 +98,10 @@ public final class DeploymentProbe {
     } else {
       parameters = model.trainableParameters();
     }
-    for (Parameter p : parameters) {
-      arrays.add(p.getArray());
-    }
     long count = 0;
     long bytes = 0;
-    for (NDArray a : arrays) {
+    for (Parameter p : parameters) {
+      NDArray a = p.getArray();
       count += a.size();
       bytes += a.size() * a.getDataType().getNumOfBytes();
     }

@@ -110,21 +110,20 @@ public record JudgeEndpoint(
   /** The same endpoint with other timeout and retry settings. */
   public JudgeEndpoint withRetries(
       Duration timeout, int maxAttempts, Duration firstBackoff, Duration maxBackoff) {
-    return new JudgeEndpoint(
-        baseUrl,
-        model,
-        apiKey,
-        temperature,
-        maxTokens,
-        timeout,
-        concurrency,
-        maxAttempts,
-        firstBackoff,
-        maxBackoff);
+    return with(timeout, concurrency, maxAttempts, firstBackoff, maxBackoff);
   }
 
   /** The same endpoint with another number of requests in flight. */
   public JudgeEndpoint withConcurrency(int concurrency) {
+    return with(timeout, concurrency, maxAttempts, firstBackoff, maxBackoff);
+  }
+
+  private JudgeEndpoint with(
+      Duration timeout,
+      int concurrency,
+      int maxAttempts,
+      Duration firstBackoff,
+      Duration maxBackoff) {
     return new JudgeEndpoint(
         baseUrl,
         model,

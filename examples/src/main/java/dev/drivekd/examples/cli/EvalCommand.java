@@ -217,7 +217,10 @@ final class EvalCommand implements Callable<Integer> {
       Path dir = cache.resolve("synthdrive-test-" + scenes);
       Path file = synth.write(dir, SynthDrive.Split.TEST, scenes);
       items = EvalItem.of(DrivingDatasetReader.builder().optDataRoot(dir).build().read(file));
-      tokenizer = WordTokenizer.load(teachers.resolve(SynthDriveTeachers.TOKENIZER));
+      tokenizer =
+          tokenizerFile != null
+              ? loadTokenizer(tokenizerFile)
+              : WordTokenizer.load(teachers.resolve(SynthDriveTeachers.TOKENIZER));
       dataName = "SynthDrive test split, " + scenes + " scenes";
       if (folders.isEmpty()) {
         for (Capability c : Capability.values()) {
@@ -244,9 +247,6 @@ final class EvalCommand implements Callable<Integer> {
               .read(driveBench);
       tokenizer = loadTokenizer(tokenizerFile);
       dataName = driveBench.getFileName().toString();
-    }
-    if (tokenizerFile != null && synthDrive) {
-      tokenizer = loadTokenizer(tokenizerFile);
     }
     if (layerStudy != null && !folders.containsKey(layerStudy)) {
       throw new IllegalArgumentException(

@@ -83,12 +83,12 @@ public final class RecipeRun implements AutoCloseable {
     this.tokenizer = tokenizer(recipe.tokenizer(), dataset);
     try {
       this.student = model("student", recipe.student(), true);
+      // each distinct source once; cached teachers are loaded too (their cards check the cache)
       Map<String, VisionLanguageModel> bySource = new LinkedHashMap<>();
       Map<Capability, VisionLanguageModel> roles = new EnumMap<>(Capability.class);
       for (Map.Entry<Capability, Recipe.Model> e : recipe.teachers().entrySet()) {
         Recipe.Model m = e.getValue();
         String source = m.kind() + ":" + m.source() + ":" + m.seed() + ":" + m.init();
-        // (live or cached, a teacher is loaded: its card and fingerprint check the cache)
         VisionLanguageModel teacher = bySource.get(source);
         if (teacher == null) {
           teacher = model("teachers." + e.getKey().key(), m, false);

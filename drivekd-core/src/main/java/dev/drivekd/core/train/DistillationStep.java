@@ -60,6 +60,7 @@ final class DistillationStep {
   private final LossWeighting weighting;
   private final GradientProjection projection;
   private final TaskGradientPool pool;
+  private final PhaseClock clock;
   private final NextTokenCrossEntropy crossEntropy = NextTokenCrossEntropy.create();
 
   /** Every parameter, for snapshots: unreached ones are found after the backward (zero rows). */
@@ -74,7 +75,8 @@ final class DistillationStep {
       MixingMatrix mixing,
       LossWeighting weighting,
       GradientProjection projection,
-      TaskGradientPool pool) {
+      TaskGradientPool pool,
+      PhaseClock clock) {
     this.student = student;
     this.parameters = parameters;
     this.encoder = encoder;
@@ -84,6 +86,7 @@ final class DistillationStep {
     this.weighting = weighting;
     this.projection = projection;
     this.pool = pool;
+    this.clock = clock;
     this.allReached = new boolean[parameters.size()];
     Arrays.fill(allReached, true);
   }
@@ -203,8 +206,10 @@ final class DistillationStep {
 
     TaskGradients g = pool.forTasks(tasks);
     Map<String, Float> lossValues;
+    clock.start();
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       ModelOutput out = student.forward(batch, ForwardRequest.attentionOf(studentLayers), true);
+      clock.lap(StepPhase.FORWARD);
       List<NDArray> values = new ArrayList<>(); // [B] per task
       values.add(crossEntropy.perSample(out.logits(), batch.layout().labels(step)));
       for (Capability c : active) {
@@ -222,15 +227,19 @@ final class DistillationStep {
         NDArray loss = taskLoss(values.get(k), k == 0 ? null : mix[k - 1], size, step);
         taskLosses.add(Scalars.mul(loss, lossScale));
       }
+      clock.lap(StepPhase.LOSSES);
       for (int k = 0; k < tasks.size(); k++) {
         ParameterGradients.zero(parameters);
         NDArray scaled = taskLosses.get(k);
         boolean keepGraph = k < tasks.size() - 1;
         JniUtils.backward((PtNDArray) scaled, (PtNDArray) scaled.onesLike(), keepGraph, false);
+        clock.lap(StepPhase.BACKWARDS);
         GradientWriter.snapshot(g, tasks.get(k), parameters, allReached);
+        clock.lap(StepPhase.SNAPSHOTS);
       }
       ParameterGradients.zero(parameters);
     }
+    clock.lap(StepPhase.BACKWARDS);
     g.markZeroRowsAbsent(); // tasks absent where their loss does not reach (method.md 4.6)
     Map<String, Float> weights =
         size == 1
@@ -252,6 +261,8 @@ final class DistillationStep {
       return new Outcome(lossValues, taskWeights, norms, combined.report(), null);
     } catch (NonFiniteGradientException e) {
       return skipped(lossValues, e.getMessage());
+    } finally {
+      clock.lap(StepPhase.COMBINE);
     }
   }
 

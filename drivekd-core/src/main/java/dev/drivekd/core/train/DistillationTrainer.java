@@ -72,6 +72,7 @@ public final class DistillationTrainer implements AutoCloseable {
   private final TaskGradientPool pool;
   private final DistillationStep step;
   private final WindowedUpdates updates;
+  private final PhaseClock clock = new PhaseClock();
   private final DataOrder dataOrder;
   private final RunCheckpoints checkpoints;
   private ExecutorService prefetchWorker;
@@ -140,10 +141,11 @@ public final class DistillationTrainer implements AutoCloseable {
             b.mixing,
             b.weighting,
             projection,
-            pool);
+            pool,
+            clock);
     this.updates =
         new WindowedUpdates(
-            step, manager, parameters, optimizer, b.schedule, b.weighting, b.accumulation);
+            step, manager, parameters, optimizer, b.schedule, b.weighting, b.accumulation, clock);
     this.dataOrder = new DataOrder(b.shuffle, seeds.get(RunSeeds.DATA_ORDER));
     this.checkpoints =
         b.checkpoints == null
@@ -228,7 +230,7 @@ public final class DistillationTrainer implements AutoCloseable {
               completed);
       listeners.forEach(l -> l.onTrainingEnd(end));
     }
-    return summary.finish(updates.skippedUpdates(), updates.optimizerSteps());
+    return summary.finish(updates.skippedUpdates(), updates.optimizerSteps(), clock.seconds());
   }
 
   /** One epoch's micro-steps from {@code firstStep}, its optimizer steps and checkpoints. */
@@ -253,7 +255,10 @@ public final class DistillationTrainer implements AutoCloseable {
             indicesAt,
             i -> indicesAt.apply(i).stream().map(dataset::get).toList())) {
       for (int i = firstStep; i < microSteps; i++) {
-        MicroStepReport report = updates.train(inputs.take(i));
+        clock.start();
+        DistillationStep.Prepared prepared = inputs.take(i);
+        clock.lap(StepPhase.INPUT_WAIT);
+        MicroStepReport report = updates.train(prepared);
         summary.add(report);
         epochLosses.add(report);
         listeners.forEach(l -> l.onMicroStep(report));
@@ -262,12 +267,14 @@ public final class DistillationTrainer implements AutoCloseable {
           listeners.forEach(l -> l.onStep(stepReport));
           boolean epochEnd = i + 1 == microSteps;
           if (checkpoints != null && checkpoints.due(epochEnd)) {
+            clock.start();
             checkpoints.save(provenance, epoch, epochEnd ? 0 : (long) (i + 1) * microBatch);
+            clock.lap(StepPhase.CHECKPOINTS);
           }
         }
       }
     }
-    TrainingSummary done = epochLosses.finish(0, 0);
+    TrainingSummary done = epochLosses.finish(0, 0, Map.of());
     Map<String, Double> means = new LinkedHashMap<>();
     for (String key : done.losses().keySet()) {
       means.put(key, done.meanLoss(key, 0, done.microSteps()));

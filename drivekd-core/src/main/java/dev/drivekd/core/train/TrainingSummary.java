@@ -15,15 +15,27 @@ import java.util.Map;
  * @param microSteps micro-steps taken
  * @param optimizerSteps optimizer steps taken
  * @param skippedUpdates micro-steps whose update was skipped (non-finite loss or gradient)
+ * @param phaseSeconds seconds the training thread spent in each {@link StepPhase}, by {@link
+ *     StepPhase#key()} in phase order (empty for a per-epoch summary)
  */
 public record TrainingSummary(
-    Map<String, List<Float>> losses, int microSteps, long optimizerSteps, long skippedUpdates) {
+    Map<String, List<Float>> losses,
+    int microSteps,
+    long optimizerSteps,
+    long skippedUpdates,
+    Map<String, Double> phaseSeconds) {
 
   /** Copies the history. */
   public TrainingSummary {
     Map<String, List<Float>> copy = new LinkedHashMap<>();
     losses.forEach((k, v) -> copy.put(k, List.copyOf(v)));
     losses = Collections.unmodifiableMap(copy);
+    phaseSeconds = Collections.unmodifiableMap(new LinkedHashMap<>(phaseSeconds));
+  }
+
+  /** Seconds spent in {@code phase}; 0 where it was not recorded. */
+  public double seconds(StepPhase phase) {
+    return phaseSeconds.getOrDefault(phase.key(), 0.0);
   }
 
   /**
@@ -66,8 +78,8 @@ public record TrainingSummary(
       steps++;
     }
 
-    TrainingSummary finish(long skipped, long optimizerSteps) {
-      return new TrainingSummary(losses, steps, optimizerSteps, skipped);
+    TrainingSummary finish(long skipped, long optimizerSteps, Map<String, Double> phaseSeconds) {
+      return new TrainingSummary(losses, steps, optimizerSteps, skipped, phaseSeconds);
     }
   }
 }

@@ -35,6 +35,7 @@ final class WindowedUpdates {
   private final LossWeighting weighting;
   private final GradientWindow window;
   private final WindowStats stats = new WindowStats();
+  private final PhaseClock clock;
   private AccumulationSchedule accumulation;
   private long skippedUpdates;
 
@@ -45,7 +46,8 @@ final class WindowedUpdates {
       PyTorchAdamW optimizer,
       LrSchedule schedule,
       LossWeighting weighting,
-      int accumulation) {
+      int accumulation,
+      PhaseClock clock) {
     this.step = step;
     this.manager = manager;
     this.optimizer = optimizer;
@@ -53,6 +55,7 @@ final class WindowedUpdates {
     this.weighting = weighting;
     this.window = new GradientWindow(manager, parameters);
     this.accumulation = new AccumulationSchedule(accumulation);
+    this.clock = clock;
   }
 
   /** Starts an epoch of {@code microSteps} micro-steps. */
@@ -107,7 +110,9 @@ final class WindowedUpdates {
       LOG.warn("every sample of this window was skipped; no optimizer step");
       window.clear();
     } else {
+      clock.start();
       window.applyAndClear(optimizer, rate);
+      clock.lap(StepPhase.OPTIMIZER);
     }
     accumulation.completeOptimizerStep();
     weighting.update();

@@ -44,6 +44,7 @@ import dev.drivekd.gradproj.GradientWriter;
 import dev.drivekd.gradproj.TaskGradients;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
@@ -209,10 +210,26 @@ class DistillationTrainerTest {
               .optEpochs(12)
               .addListener(probe)
               .build()) {
+        long began = System.nanoTime();
         TrainingSummary run = t.fit(fixture.dataset);
+        double wall = (System.nanoTime() - began) / 1e9;
         assertEquals(72, run.microSteps());
         assertEquals(36, run.optimizerSteps());
         assertEquals(0, run.skippedUpdates());
+        // the phases partition the training thread's time: every one that ran is positive,
+        // checkpoints (none asked) zero, and together they fit inside fit()
+        assertEquals(
+            Arrays.stream(StepPhase.values()).map(StepPhase::key).toList(),
+            List.copyOf(run.phaseSeconds().keySet()));
+        for (StepPhase phase : StepPhase.values()) {
+          if (phase == StepPhase.CHECKPOINTS) {
+            assertEquals(0.0, run.seconds(phase));
+          } else if (phase != StepPhase.INPUT_WAIT) {
+            assertTrue(run.seconds(phase) > 0, phase + " " + run.phaseSeconds());
+          }
+        }
+        double phases = run.phaseSeconds().values().stream().mapToDouble(d -> d).sum();
+        assertTrue(phases <= wall && phases > 0.5 * wall, phases + " s of " + wall + " s");
       }
       assertEquals(12, epochMeans.size());
       assertEquals(36, steps.size());

@@ -74,7 +74,13 @@ public final class DistillThreeTeachers {
             .optSchedule(LrSchedule.cosine(1e-3, steps, Math.max(1, steps / 10), 0.1))
             .optAccumulation(accumulation)
             .optEpochs(epochs)
-            .optCheckpoints(CheckpointStore.open(runDir.resolve("checkpoints")), 10)
+            // a checkpoint every 10 optimizer steps; the 3 newest are kept, plus every 100th step
+            .optCheckpoints(
+                CheckpointStore.builder(runDir.resolve("checkpoints"))
+                    .optKeepLast(3)
+                    .optKeepEvery(100)
+                    .build(),
+                10)
             .optResume(true)
             .addListener(ProgressBarListener.onStderr())
             .addListener(new MetricsFileListener(runDir.resolve("metrics.jsonl")))

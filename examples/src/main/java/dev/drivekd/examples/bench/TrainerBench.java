@@ -63,6 +63,42 @@ public final class TrainerBench implements Callable<Integer> {
       description = "Child processes per configuration for the peak memory (median).")
   int memoryRepeats;
 
+  @Option(
+      names = "--lengths",
+      split = ",",
+      defaultValue = "128,512,1024",
+      description =
+          "Sequence lengths of the student-base Drive-KD step with cached teacher-base targets"
+              + " (default: ${DEFAULT-VALUE}; 0 for none).")
+  int[] lengths;
+
+  @Option(
+      names = "--long-samples",
+      defaultValue = "3",
+      description = "Samples (one per capability in turn) per epoch at those lengths.")
+  int longSamples;
+
+  @Option(
+      names = "--long-repeats",
+      defaultValue = "3",
+      description = "Timed epochs per configuration at those lengths (median), after one warm-up.")
+  int longRepeats;
+
+  @Option(
+      names = "--paper-length",
+      defaultValue = "2048",
+      description =
+          "Length of the peak-memory measurement of one student-base step, CE only and Drive-KD"
+              + " with AGP (default: ${DEFAULT-VALUE}; 0 to skip).")
+  int paperLength;
+
+  @Option(
+      names = "--short",
+      description =
+          "Only the student-tiny configurations (skip the student-base lengths and the paper"
+              + " length).")
+  boolean shortOnly;
+
   @Option(names = "--memory-only", hidden = true, description = "Child mode: one peak only.")
   String memoryOnly;
 
@@ -89,11 +125,17 @@ public final class TrainerBench implements Callable<Integer> {
     Path work = Files.createTempDirectory("drivekd-bench-trainer");
     try {
       Map<String, Object> figures = measure(work, err);
+      if (!shortOnly) {
+        figures.putAll(
+            new LongStepFigures(longSamples, longRepeats, line -> progress(err, line))
+                .measure(work.resolve("long"), lengths, paperLength));
+      }
       if (output.json) {
         out.println(
             JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
       } else {
         printTable(out, figures);
+        LongStepFigures.print(out, figures);
       }
       out.flush();
       return 0;
@@ -221,6 +263,11 @@ public final class TrainerBench implements Callable<Integer> {
     m.put("goal_agp_at_most_2_5x_ce_cached", ce / agpCached <= 2.5);
     m.put("goal_cached_saves_teacher_weights", peakLive - peakCached >= teacherMb);
     return m;
+  }
+
+  private static void progress(PrintWriter err, String line) {
+    err.println("[bench] " + line);
+    err.flush();
   }
 
   private double childPeak(TrainerBenchmark.Config config, Path data, Path cache) throws Exception {

@@ -289,7 +289,7 @@ final class TrainerBenchmark implements AutoCloseable {
   }
 
   /** The trainer closes its teachers; these are shared across trainers and closed here. */
-  private record Unclosed(TeacherTargets delegate) implements TeacherTargets {
+  record Unclosed(TeacherTargets delegate) implements TeacherTargets {
     @Override
     public Set<Capability> capabilities() {
       return delegate.capabilities();

@@ -99,7 +99,11 @@ final class TrainCommand implements Callable<Integer> {
               .optFreezeVision(t.freezeVision())
               .optSeed(recipe.seed())
               .optCheckpoints(
-                  CheckpointStore.open(out.resolve("checkpoints")), recipe.checkpointEvery())
+                  CheckpointStore.builder(out.resolve("checkpoints"))
+                      .optKeepLast(recipe.checkpoints().keepLast())
+                      .optKeepEvery(recipe.checkpoints().keepEvery())
+                      .build(),
+                  recipe.checkpoints().every())
               .optResume(resume)
               .addListener(ProgressBarListener.onStderr())
               .addListener(new MetricsFileListener(out.resolve("metrics.jsonl")));
@@ -126,6 +130,9 @@ final class TrainCommand implements Callable<Integer> {
       f.put("micro_steps", summary.microSteps());
       f.put("skipped_updates", summary.skippedUpdates());
       f.put("seconds", Math.round((System.nanoTime() - began) / 1e7) / 100.0);
+      Map<String, Double> phases = new LinkedHashMap<>();
+      summary.phaseSeconds().forEach((k, v) -> phases.put(k, Math.round(v * 100) / 100.0));
+      f.put("phase_seconds", phases);
       f.put(
           "student",
           run.student() instanceof InternVlModel ? studentDir.toAbsolutePath().toString() : null);
@@ -135,11 +142,13 @@ final class TrainCommand implements Callable<Integer> {
         spec.commandLine()
             .getOut()
             .printf(
-                "trained %d optimizer steps (%d skipped) on %d samples; run folder %s%n",
+                "trained %d optimizer steps (%d skipped) on %d samples; run folder %s%n"
+                    + "seconds per phase: %s%n",
                 summary.optimizerSteps(),
                 summary.skippedUpdates(),
                 run.dataset().size(),
-                out.toAbsolutePath());
+                out.toAbsolutePath(),
+                phases);
         spec.commandLine().getOut().flush();
       }
       return 0;

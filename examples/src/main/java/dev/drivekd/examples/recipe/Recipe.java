@@ -25,7 +25,7 @@ import java.util.Map;
  * @param optimizer AdamW's settings and the peak learning rate
  * @param schedule the learning-rate schedule
  * @param training epochs, micro-batch, accumulation, order, freezing
- * @param checkpointEvery optimizer steps between checkpoints
+ * @param checkpoints how often checkpoints are written and which are kept
  */
 public record Recipe(
     long seed,
@@ -44,7 +44,7 @@ public record Recipe(
     Optimizer optimizer,
     Schedule schedule,
     Training training,
-    int checkpointEvery) {
+    Checkpoints checkpoints) {
 
   /**
    * @param file the dataset (the training JSON format)
@@ -129,4 +129,11 @@ public record Recipe(
    */
   public record Training(
       int epochs, int microBatch, int accumulation, boolean shuffle, boolean freezeVision) {}
+
+  /**
+   * @param every optimizer steps between checkpoints (every epoch end is saved too)
+   * @param keepLast newest checkpoints kept, 0 for all
+   * @param keepEvery besides those, checkpoints at multiples of this step are kept; 0 for none
+   */
+  public record Checkpoints(int every, int keepLast, long keepEvery) {}
 }

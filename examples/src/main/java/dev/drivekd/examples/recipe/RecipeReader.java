@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.UnknownTypePolicy;
+import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -95,15 +96,20 @@ public final class RecipeReader {
     Recipe.Optimizer optimizer = optimizer(r.section("optimizer"));
     Recipe.Schedule schedule = schedule(r.section("schedule"));
     Recipe.Training training = training(r.section("training"));
-    int every =
+    Recipe.Checkpoints checkpoints =
         r.section("checkpoints")
             .map(
                 s -> {
-                  int e = (int) s.integer("every", 50, 1, Integer.MAX_VALUE);
+                  int every = (int) s.integer("every", 50, 1, Integer.MAX_VALUE);
+                  int keepLast =
+                      (int)
+                          s.integer(
+                              "keep_last", CheckpointStore.DEFAULT_KEEP_LAST, 0, Integer.MAX_VALUE);
+                  long keepEvery = s.integer("keep_every", 0, 0, Long.MAX_VALUE);
                   s.finish();
-                  return e;
+                  return new Recipe.Checkpoints(every, keepLast, keepEvery);
                 })
-            .orElse(50);
+            .orElse(new Recipe.Checkpoints(50, CheckpointStore.DEFAULT_KEEP_LAST, 0));
     r.finish();
     return new Recipe(
         seed,
@@ -122,7 +128,7 @@ public final class RecipeReader {
         optimizer,
         schedule,
         training,
-        every);
+        checkpoints);
   }
 
   private static Recipe.Data data(YamlSection s) {

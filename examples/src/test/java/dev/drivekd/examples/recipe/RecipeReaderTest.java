@@ -61,7 +61,7 @@ class RecipeReaderTest {
     assertTrue(r.lossWeights().dynamic());
     assertEquals("agp", r.projection().kind());
     assertEquals(new Recipe.Training(1, 1, 4, true, false), r.training());
-    assertEquals(50, r.checkpointEvery());
+    assertEquals(new Recipe.Checkpoints(50, 3, 0), r.checkpoints());
     assertNull(r.teacherCache());
   }
 

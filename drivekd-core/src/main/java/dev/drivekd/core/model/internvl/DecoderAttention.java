@@ -85,22 +85,27 @@ final class DecoderAttention extends InternVlBlock {
     if (scaleQueries) {
       query = Scalars.mul(query, scale);
     }
-    NDArray scores =
-        query
-            .reshape(b, kvHeads, groups * len, headDim)
-            .matMul(key.transpose(0, 1, 3, 2))
-            .reshape(b, heads, len, keys);
+    // the [B, H, L, T] intermediates are closed as soon as the next one exists (autograd keeps
+    // what its backward needs on its own): at most two of them are alive at once, as in eager
+    // PyTorch, instead of all of them until the layer's scope closes
+    NDArray product =
+        query.reshape(b, kvHeads, groups * len, headDim).matMul(key.transpose(0, 1, 3, 2));
+    NDArray scores = product.reshape(b, heads, len, keys);
     if (!scaleQueries) {
-      scores = Scalars.mul(scores, scale);
+      scores = replace(scores, Scalars.mul(scores, scale), product);
     }
     if (mask != null) {
-      scores = scores.add(mask);
+      scores = replace(scores, scores.add(mask), product);
     }
     DataType type = query.getDataType();
-    NDArray probabilities =
-        type == DataType.FLOAT32
-            ? scores.softmax(-1)
-            : scores.toType(DataType.FLOAT32, false).softmax(-1).toType(type, false);
+    NDArray probabilities;
+    if (type == DataType.FLOAT32) {
+      probabilities = replace(scores, scores.softmax(-1), product);
+    } else {
+      NDArray wide = replace(scores, scores.toType(DataType.FLOAT32, false), product);
+      NDArray softmax = replace(wide, wide.softmax(-1), null);
+      probabilities = replace(softmax, softmax.toType(type, false), null);
+    }
     NDArray context =
         probabilities
             .reshape(b, kvHeads, groups * len, keys)
@@ -110,6 +115,18 @@ final class DecoderAttention extends InternVlBlock {
             .reshape(b, len, (long) heads * headDim);
     NDArray out = o.apply(store, context, training);
     return new NDArray[] {out, keepProbabilities ? probabilities : null};
+  }
+
+  /**
+   * Returns {@code next} after closing {@code previous} and, once, {@code product} (the score
+   * product {@code previous} may be a view of).
+   */
+  private static NDArray replace(NDArray previous, NDArray next, NDArray product) {
+    previous.close();
+    if (product != null) {
+      product.close();
+    }
+    return next;
   }
 
   @Override

@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * <p>Loading verifies the manifest's format version and every file's size and SHA-256 before it
  * parses anything, and fails with a {@link CheckpointException} naming the file. {@link
  * #latestValid} falls back from an unusable newest checkpoint to the previous one, with a warning.
- * With {@code optKeepLast(K)} a save removes all but the K newest checkpoints at or below its step.
- * One process writes a run directory at a time.
+ * A run bounds its own disk use: by default a save removes all but the {@value #DEFAULT_KEEP_LAST}
+ * newest checkpoints at or below its step ({@code optKeepLast}), keeping in addition every
+ * checkpoint whose step is a multiple of {@code optKeepEvery(N)} when set; {@code optKeepAll()}
+ * keeps every one. One process writes a run directory at a time.
  */
 public final class CheckpointStore {
 
@@ -67,14 +69,20 @@ public final class CheckpointStore {
           .enable(SerializationFeature.INDENT_OUTPUT)
           .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
 
+  /** Checkpoints a store keeps unless told otherwise. */
+  public static final int DEFAULT_KEEP_LAST = 3;
+
   private final Path directory;
   private final int keepLast;
+  private final long keepEvery;
+  private boolean retentionLogged;
   private final TensorCodec codec;
   private final Map<String, TensorCodec> codecs = new LinkedHashMap<>();
 
   private CheckpointStore(Builder builder) {
     this.directory = builder.directory.toAbsolutePath().normalize();
     this.keepLast = builder.keepLast;
+    this.keepEvery = builder.keepEvery;
     this.codec = builder.codec;
     codecs.put(TensorFile.FORMAT, TensorFile.codec());
     for (TensorCodec c : builder.readers) {
@@ -88,7 +96,10 @@ public final class CheckpointStore {
     return new Builder(directory);
   }
 
-  /** A store with the defaults: keep every checkpoint, weights in {@link TensorFile}. */
+  /**
+   * A store with the defaults: keep the {@value #DEFAULT_KEEP_LAST} newest checkpoints, weights in
+   * {@link TensorFile}.
+   */
   public static CheckpointStore open(Path directory) {
     return builder(directory).build();
   }
@@ -96,6 +107,18 @@ public final class CheckpointStore {
   /** The run directory. */
   public Path directory() {
     return directory;
+  }
+
+  /** What a save keeps, in words: {@code "the 3 newest checkpoints and every 500th step"}. */
+  public String retention() {
+    if (keepLast == 0) {
+      return "every checkpoint";
+    }
+    String newest =
+        keepLast == 1 ? "the newest checkpoint" : "the " + keepLast + " newest checkpoints";
+    return keepEvery > 0
+        ? newest + " and every checkpoint at a multiple of " + keepEvery + " steps"
+        : newest;
   }
 
   /** The folder name of a checkpoint at {@code optimizerStep}: {@code step-} and 6+ digits. */
@@ -235,10 +258,17 @@ public final class CheckpointStore {
           newer,
           folderName(savedStep));
     }
+    if (!retentionLogged) {
+      LOG.info("checkpoints in {}: keeping {}", directory, retention());
+      retentionLogged = true;
+    }
     if (keepLast <= 0 || older.size() <= keepLast) {
       return;
     }
     for (StoredCheckpoint s : older.subList(0, older.size() - keepLast)) {
+      if (keepEvery > 0 && s.optimizerStep() % keepEvery == 0) {
+        continue;
+      }
       Path trash = directory.resolve(TRASH_PREFIX + s.name() + "-" + UUID.randomUUID());
       try {
         DurableFiles.moveAtomically(s.directory(), trash, false);
@@ -560,7 +590,8 @@ public final class CheckpointStore {
   /** Builder: the run directory is required; the rest is optional. */
   public static final class Builder {
     private final Path directory;
-    private int keepLast;
+    private int keepLast = DEFAULT_KEEP_LAST;
+    private long keepEvery;
     private TensorCodec codec = TensorFile.codec();
     private final List<TensorCodec> readers = new ArrayList<>();
 
@@ -571,12 +602,33 @@ public final class CheckpointStore {
       this.directory = directory;
     }
 
-    /** Keeps the {@code k} newest checkpoints; {@code 0} (the default) keeps every one. */
+    /**
+     * Keeps the {@code k} newest checkpoints (default {@value #DEFAULT_KEEP_LAST}); {@code 0} keeps
+     * every one, as {@link #optKeepAll()}.
+     */
     public Builder optKeepLast(int k) {
       if (k < 0) {
         throw new IllegalArgumentException("keepLast must be >= 0, got " + k);
       }
       this.keepLast = k;
+      return this;
+    }
+
+    /**
+     * Keeps, besides the newest ones, every checkpoint whose optimizer step is a multiple of {@code
+     * n} (milestones to go back to); {@code 0} (the default) keeps none beyond the newest.
+     */
+    public Builder optKeepEvery(long n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("keepEvery must be >= 0, got " + n);
+      }
+      this.keepEvery = n;
+      return this;
+    }
+
+    /** Keeps every checkpoint: the run's disk use grows with its length. */
+    public Builder optKeepAll() {
+      this.keepLast = 0;
       return this;
     }
 

@@ -396,6 +396,39 @@ class CheckpointStoreTest {
   }
 
   @Test
+  void byDefaultARunKeepsItsThreeNewestCheckpoints() throws IOException {
+    CheckpointStore store = CheckpointStore.open(runDir);
+    assertEquals("the 3 newest checkpoints", store.retention());
+    for (long step = 1; step <= 7; step++) {
+      store.save(checkpointAt(step));
+    }
+    assertEquals(List.of("step-000005", "step-000006", "step-000007"), names(store));
+  }
+
+  @Test
+  void milestonesAreKeptBesideTheNewest() throws IOException {
+    CheckpointStore store = CheckpointStore.builder(runDir).optKeepLast(2).optKeepEvery(3).build();
+    assertEquals(
+        "the 2 newest checkpoints and every checkpoint at a multiple of 3 steps",
+        store.retention());
+    for (long step = 1; step <= 10; step++) {
+      store.save(checkpointAt(step));
+    }
+    assertEquals(List.of("step-000003", "step-000006", "step-000009", "step-000010"), names(store));
+    assertEquals(List.of(), hiddenEntries());
+  }
+
+  @Test
+  void keepAllKeepsEveryCheckpoint() throws IOException {
+    CheckpointStore store = CheckpointStore.builder(runDir).optKeepAll().build();
+    assertEquals("every checkpoint", store.retention());
+    for (long step = 1; step <= 5; step++) {
+      store.save(checkpointAt(step));
+    }
+    assertEquals(5, names(store).size());
+  }
+
+  @Test
   void emptyRunDirectoryHasNoCheckpoint() {
     CheckpointStore store = CheckpointStore.open(runDir.resolve("not-yet"));
     assertTrue(store.latestValid(manager).isEmpty());

@@ -1,0 +1,239 @@
+package dev.drivekd.examples.bench;
+
+import static dev.drivekd.examples.bench.BenchSupport.round;
+
+import dev.drivekd.core.engine.ComputeDevice;
+import dev.drivekd.core.model.internvl.InternVlModel;
+import dev.drivekd.teachers.cache.CachedTeacherTargets;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The {@code bench trainer} figures of the Drive-KD step at the shapes users train ({@link
+ * LongStepBenchmark}): per length {@code L}, {@code ratio_agp_to_ce_cached_student_base_l<L>},
+ * {@code loss_share_l<L>} (the attention losses' forward and backward over the AGP step's time per
+ * sample), the AGP step's phase split and both steps' peak memory; at the paper's length one step
+ * of each, its peak memory beside what the maps it holds cost.
+ */
+final class LongStepFigures {
+
+  private static final double MIB = 1024.0 * 1024.0;
+
+  private final int samples;
+  private final int repeats;
+  private final Consumer<String> progress;
+
+  LongStepFigures(int samples, int repeats, Consumer<String> progress) {
+    if (samples < 1 || repeats < 1) {
+      throw new IllegalArgumentException("--long-samples and --long-repeats must be positive");
+    }
+    this.samples = samples;
+    this.repeats = repeats;
+    this.progress = progress;
+  }
+
+  Map<String, Object> measure(Path work, int[] lengths, int paperLength) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("student_base", LongStepBenchmark.STUDENT);
+    m.put("teachers_base", "3 x " + LongStepBenchmark.TEACHER + " (seeds 2, 3, 4), cached targets");
+    m.put(
+        "long_peak_memory",
+        "rise of this process's resident memory over its size before the trainer is built (the"
+            + " trainer's buffers, AdamW's state, the steps); run with MALLOC_MMAP_THRESHOLD_=65536");
+    for (int length : lengths) {
+      if (length > 0) {
+        m.putAll(atLength(work.resolve("l" + length), length));
+      }
+    }
+    if (paperLength > 0) {
+      m.putAll(atPaperLength(work.resolve("paper-l" + paperLength), paperLength));
+    }
+    return m;
+  }
+
+  private Map<String, Object> atLength(Path dir, int length) {
+    String tag = "_l" + length;
+    Map<String, Object> m = new LinkedHashMap<>();
+    try (LongStepBenchmark bench =
+        new LongStepBenchmark(
+            ComputeDevice.select(), dir.resolve("data"), length, samples, progress)) {
+      InternVlModel reference =
+          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
+      progress.accept("student-base L=" + length + ": precomputing teacher-base targets");
+      double cacheSeconds = bench.buildCache(reference.card(), dir.resolve("cache"));
+      InternVlModel ceStudent =
+          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
+      InternVlModel agpStudent =
+          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
+      List<LongStepBenchmark.Epoch> ce = new ArrayList<>();
+      List<LongStepBenchmark.Epoch> agp = new ArrayList<>();
+      double lossMs;
+      try (CachedTeacherTargets cached = bench.openCache(reference.card(), dir.resolve("cache"))) {
+        for (int r = -1; r < repeats; r++) {
+          progress.accept(
+              "student-base L=" + length + (r < 0 ? ": warm-up epochs" : ": repeat " + (r + 1)));
+          LongStepBenchmark.Epoch c = bench.epoch(ceStudent, null);
+          LongStepBenchmark.Epoch a = bench.epoch(agpStudent, cached);
+          if (r >= 0) {
+            ce.add(c);
+            agp.add(a);
+          }
+        }
+        progress.accept("student-base L=" + length + ": attention losses alone");
+        lossMs = bench.attentionLossMs(reference, cached, repeats);
+      }
+      int n = bench.dataset().size();
+      double ceMs = median(ce.stream().mapToDouble(e -> e.seconds() * 1000 / n).toArray());
+      double agpMs = median(agp.stream().mapToDouble(e -> e.seconds() * 1000 / n).toArray());
+      m.put("setup" + tag, LongStepBenchmark.describe(length, n));
+      Map<String, Object> perSample = new LinkedHashMap<>();
+      perSample.put("ce", round(ceMs));
+      perSample.put("agp_cached", round(agpMs));
+      m.put("ms_per_sample_student_base" + tag, perSample);
+      m.put("ratio_agp_to_ce_cached_student_base" + tag, round(agpMs / ceMs));
+      m.put("attention_losses_ms_per_sample" + tag, round(lossMs));
+      m.put("loss_share" + tag, Math.round(lossMs / agpMs * 10000) / 10000.0);
+      m.put("phase_ms_per_sample_agp_cached_student_base" + tag, phases(agp, n));
+      m.put("phase_ms_per_sample_ce_student_base" + tag, phases(ce, n));
+      m.put("peak_mb_ce_student_base" + tag, round(median(peaks(ce))));
+      m.put("peak_mb_agp_cached_student_base" + tag, round(median(peaks(agp))));
+      m.put("cache_build_seconds" + tag, round(cacheSeconds));
+      m.put("cache_mb_per_sample" + tag, round(folderBytes(dir.resolve("cache")) / MIB / n));
+    }
+    return m;
+  }
+
+  /**
+   * One CE-only and one AGP step on one sample of {@code length} tokens (the trainer's first step:
+   * every buffer allocated inside the measurement), and what the maps it holds would cost: every
+   * decoder layer's per-head probabilities (what autograd keeps for the softmax's backward, in any
+   * eager framework), the head-averaged maps the recipe reads, and the cached teacher targets.
+   */
+  private Map<String, Object> atPaperLength(Path dir, int length) {
+    String tag = "_l" + length;
+    Map<String, Object> m = new LinkedHashMap<>();
+    try (LongStepBenchmark bench =
+        new LongStepBenchmark(ComputeDevice.select(), dir.resolve("data"), length, 1, progress)) {
+      InternVlModel student =
+          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
+      progress.accept("student-base L=" + length + ": precomputing teacher-base targets");
+      bench.buildCache(student.card(), dir.resolve("cache"));
+      LongStepBenchmark.Epoch ce;
+      LongStepBenchmark.Epoch agp;
+      progress.accept("student-base L=" + length + ": one CE step, one AGP step");
+      try (CachedTeacherTargets cached = bench.openCache(student.card(), dir.resolve("cache"))) {
+        ce = bench.epoch(student, null);
+        agp = bench.epoch(student, cached);
+      }
+      var config = dev.drivekd.core.model.internvl.InternVlConfig.preset(LongStepBenchmark.STUDENT);
+      long depth = config.language().numHiddenLayers();
+      long heads = config.language().numAttentionHeads();
+      double map = (double) length * length * Float.BYTES;
+      Map<String, Object> held = new LinkedHashMap<>();
+      held.put("per_head_probabilities_all_layers", round(depth * heads * map / MIB));
+      held.put("head_averaged_all_layers", round(depth * map / MIB));
+      held.put("cached_teacher_targets", round(folderBytes(dir.resolve("cache")) / MIB));
+      m.put("setup" + tag, LongStepBenchmark.describe(length, 1));
+      m.put("step_seconds_ce_student_base" + tag, round(ce.seconds()));
+      m.put("step_seconds_agp_cached_student_base" + tag, round(agp.seconds()));
+      m.put("peak_mb_ce_student_base" + tag, round(ce.peakMb()));
+      m.put("peak_mb_agp_cached_student_base" + tag, round(agp.peakMb()));
+      m.put("maps_mb" + tag, held);
+    }
+    return m;
+  }
+
+  private static Map<String, Object> phases(List<LongStepBenchmark.Epoch> epochs, int n) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (String key : epochs.get(0).phaseSeconds().keySet()) {
+      out.put(
+          key,
+          round(
+              median(
+                  epochs.stream()
+                      .mapToDouble(e -> e.phaseSeconds().get(key) * 1000 / n)
+                      .toArray())));
+    }
+    return out;
+  }
+
+  private static double[] peaks(List<LongStepBenchmark.Epoch> epochs) {
+    return epochs.stream().mapToDouble(LongStepBenchmark.Epoch::peakMb).toArray();
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+
+  private static long folderBytes(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              f -> {
+                try {
+                  return Files.size(f);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              })
+          .sum();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The human-readable lines of these figures, when present. */
+  @SuppressWarnings("unchecked")
+  static void print(PrintWriter out, Map<String, Object> f) {
+    boolean header = false;
+    for (String key : f.keySet()) {
+      if (!key.startsWith("ratio_agp_to_ce_cached_student_base_l")) {
+        continue;
+      }
+      String tag = key.substring("ratio_agp_to_ce_cached_student_base".length());
+      if (!header) {
+        out.println(
+            "student-base, 3 cached teacher-base:  L   CE ms/sample  AGP ms/sample  AGP/CE"
+                + "  loss share  peak MiB CE / AGP");
+        header = true;
+      }
+      Map<String, Object> ms = (Map<String, Object>) f.get("ms_per_sample_student_base" + tag);
+      out.printf(
+          "%41s %13s %14s %7s %11s  %s / %s%n",
+          tag.substring(2),
+          ms.get("ce"),
+          ms.get("agp_cached"),
+          f.get(key),
+          f.get("loss_share" + tag),
+          f.get("peak_mb_ce_student_base" + tag),
+          f.get("peak_mb_agp_cached_student_base" + tag));
+      out.println(
+          "  AGP phases, ms per sample: "
+              + f.get("phase_ms_per_sample_agp_cached_student_base" + tag));
+    }
+    for (String key : f.keySet()) {
+      if (key.startsWith("maps_mb_l")) {
+        String tag = key.substring("maps_mb".length());
+        out.printf(
+            "one step at L=%s: peak %s MiB CE, %s MiB AGP; maps: %s%n",
+            tag.substring(2),
+            f.get("peak_mb_ce_student_base" + tag),
+            f.get("peak_mb_agp_cached_student_base" + tag),
+            f.get(key));
+      }
+    }
+  }
+}

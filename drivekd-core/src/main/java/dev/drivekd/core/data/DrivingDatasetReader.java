@@ -6,8 +6,8 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,11 +44,13 @@ public final class DrivingDatasetReader {
   private final Path dataRoot;
   private final UnknownTypePolicy unknownTypePolicy;
   private final ImageCheckPolicy imageCheckPolicy;
+  private final boolean lenientImageEntries;
 
   private DrivingDatasetReader(Builder builder) {
     this.dataRoot = builder.dataRoot;
     this.unknownTypePolicy = builder.unknownTypePolicy;
     this.imageCheckPolicy = builder.imageCheckPolicy;
+    this.lenientImageEntries = builder.lenientImageEntries;
   }
 
   /** Creates a builder. */
@@ -78,7 +80,11 @@ public final class DrivingDatasetReader {
     }
     Path imageRoot = dataRoot != null ? dataRoot : file.toAbsolutePath().getParent();
     SampleParser parser =
-        new SampleParser(file, new ImagePathResolver(imageRoot, imageCheckPolicy), warnings::add);
+        new SampleParser(
+            file,
+            new ImagePathResolver(imageRoot, imageCheckPolicy),
+            warnings::add,
+            lenientImageEntries);
     List<DrivingSample> samples = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       samples.add(parser.parse(items.get(i), positions.get(i), assignments.get(i)));
@@ -132,7 +138,11 @@ public final class DrivingDatasetReader {
     QuestionTypeResolver types = new QuestionTypeResolver(unknownTypePolicy);
     Path imageRoot = dataRoot != null ? dataRoot : file.toAbsolutePath().getParent();
     SampleParser parser =
-        new SampleParser(file, new ImagePathResolver(imageRoot, imageCheckPolicy), warnings::add);
+        new SampleParser(
+            file,
+            new ImagePathResolver(imageRoot, imageCheckPolicy),
+            warnings::add,
+            lenientImageEntries);
     for (int i = 0; i < items.size(); i++) {
       try {
         TypeAssignment type = types.resolve(items.get(i), file, positions.get(i));
@@ -149,7 +159,12 @@ public final class DrivingDatasetReader {
   }
 
   private static JsonNode parse(Path file) {
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      // a UTF-8 byte-order mark (written by some Windows editors) is not part of the JSON
+      reader.mark(1);
+      if (reader.read() != '\uFEFF') {
+        reader.reset();
+      }
       return JSON.readTree(reader);
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
@@ -210,8 +225,19 @@ public final class DrivingDatasetReader {
     private Path dataRoot;
     private UnknownTypePolicy unknownTypePolicy = UnknownTypePolicy.error();
     private ImageCheckPolicy imageCheckPolicy = ImageCheckPolicy.REQUIRE_READABLE;
+    private boolean lenientImageEntries;
 
     Builder() {}
+
+    /**
+     * Whether a malformed {@code images} value (not a list) or entry (not a non-empty string) is
+     * skipped with a warning, as the reference implementation does, instead of being an error
+     * naming file, record and field (the default).
+     */
+    public Builder optLenientImageEntries(boolean lenient) {
+      this.lenientImageEntries = lenient;
+      return this;
+    }
 
     /**
      * Sets the folder that image paths are relative to and must stay inside. Defaults to the folder

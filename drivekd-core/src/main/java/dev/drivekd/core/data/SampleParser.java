@@ -23,11 +23,17 @@ final class SampleParser {
   private final Path file;
   private final ImagePathResolver resolver;
   private final Consumer<DatasetWarning> warnings;
+  private final boolean lenientImageEntries;
 
-  SampleParser(Path file, ImagePathResolver resolver, Consumer<DatasetWarning> warnings) {
+  SampleParser(
+      Path file,
+      ImagePathResolver resolver,
+      Consumer<DatasetWarning> warnings,
+      boolean lenientImageEntries) {
     this.file = file;
     this.resolver = resolver;
     this.warnings = warnings;
+    this.lenientImageEntries = lenientImageEntries;
   }
 
   DrivingSample parse(JsonNode item, int recordIndex, TypeAssignment type) {
@@ -102,13 +108,12 @@ final class SampleParser {
       return;
     }
     if (!images.isArray()) {
-      // The reference ignores a non-list "images" value; keep that, but not silently.
-      warn(
+      // the reference ignores a non-list "images" value; drivekd does so only when told to
+      malformed(
           recordIndex,
           "images",
-          "expected a list of image paths, found "
-              + QuestionAnswerExtractor.describe(images)
-              + "; ignored");
+          "expected a list of image paths, found " + QuestionAnswerExtractor.describe(images),
+          "ignored");
       return;
     }
     for (int k = 0; k < images.size(); k++) {
@@ -117,14 +122,26 @@ final class SampleParser {
         paths.add(entry.textValue());
         fields.add("images[" + k + "]");
       } else {
-        warn(
+        malformed(
             recordIndex,
             "images[" + k + "]",
             "expected a non-empty path string, found "
-                + (entry.isTextual() ? "an empty string" : QuestionAnswerExtractor.describe(entry))
-                + "; skipped");
+                + (entry.isTextual() ? "an empty string" : QuestionAnswerExtractor.describe(entry)),
+            "skipped");
       }
     }
+  }
+
+  /** An error, or with lenient image entries a warning that says what was done instead. */
+  private void malformed(int recordIndex, String field, String problem, String lenientAction) {
+    if (!lenientImageEntries) {
+      throw DatasetException.forField(
+          file,
+          recordIndex,
+          field,
+          problem + " (a lenient reader, optLenientImageEntries, would skip it with a warning)");
+    }
+    warn(recordIndex, field, problem + "; " + lenientAction);
   }
 
   private void warn(int recordIndex, String field, String message) {

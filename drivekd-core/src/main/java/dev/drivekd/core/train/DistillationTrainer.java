@@ -73,6 +73,12 @@ public final class DistillationTrainer implements AutoCloseable {
   private final DistillationStep step;
   private final WindowedUpdates updates;
   private final PhaseClock clock = new PhaseClock();
+
+  /**
+   * Skipped micro-steps in a row after which a run stops ({@link Builder#optMaxConsecutiveSkips}).
+   */
+  public static final int DEFAULT_MAX_CONSECUTIVE_SKIPS = 25;
+
   private final DataOrder dataOrder;
   private final RunCheckpoints checkpoints;
   private ExecutorService prefetchWorker;
@@ -145,7 +151,15 @@ public final class DistillationTrainer implements AutoCloseable {
             clock);
     this.updates =
         new WindowedUpdates(
-            step, manager, parameters, optimizer, b.schedule, b.weighting, b.accumulation, clock);
+            step,
+            manager,
+            parameters,
+            optimizer,
+            b.schedule,
+            b.weighting,
+            b.accumulation,
+            b.maxConsecutiveSkips,
+            clock);
     this.dataOrder = new DataOrder(b.shuffle, seeds.get(RunSeeds.DATA_ORDER));
     this.checkpoints =
         b.checkpoints == null
@@ -357,6 +371,7 @@ public final class DistillationTrainer implements AutoCloseable {
     double beta2 = 0.999;
     double epsilon = 1e-8;
     int accumulation = 4;
+    int maxConsecutiveSkips = DEFAULT_MAX_CONSECUTIVE_SKIPS;
     int epochs = 1;
     int microBatch = 1;
     Boolean prefetch;
@@ -458,6 +473,21 @@ public final class DistillationTrainer implements AutoCloseable {
      */
     public Builder optPrefetch(boolean prefetch) {
       this.prefetch = prefetch;
+      return this;
+    }
+
+    /**
+     * Stops the run with a {@link TrainingStoppedException} when this many micro-steps in a row
+     * were skipped for a non-finite loss or gradient (default {@value
+     * DistillationTrainer#DEFAULT_MAX_CONSECUTIVE_SKIPS}): a run whose every step is bad stops
+     * instead of spinning. The weights and the optimizer state are those of the last good update;
+     * the last checkpoint is untouched. {@code 0} never stops.
+     */
+    public Builder optMaxConsecutiveSkips(int skips) {
+      if (skips < 0) {
+        throw new IllegalArgumentException("maxConsecutiveSkips must be >= 0, got " + skips);
+      }
+      this.maxConsecutiveSkips = skips;
       return this;
     }
 

@@ -36,6 +36,8 @@ final class WindowedUpdates {
   private final GradientWindow window;
   private final WindowStats stats = new WindowStats();
   private final PhaseClock clock;
+  private final int maxConsecutiveSkips;
+  private int consecutiveSkips;
   private AccumulationSchedule accumulation;
   private long skippedUpdates;
 
@@ -47,6 +49,7 @@ final class WindowedUpdates {
       LrSchedule schedule,
       LossWeighting weighting,
       int accumulation,
+      int maxConsecutiveSkips,
       PhaseClock clock) {
     this.step = step;
     this.manager = manager;
@@ -55,6 +58,7 @@ final class WindowedUpdates {
     this.weighting = weighting;
     this.window = new GradientWindow(manager, parameters);
     this.accumulation = new AccumulationSchedule(accumulation);
+    this.maxConsecutiveSkips = maxConsecutiveSkips;
     this.clock = clock;
   }
 
@@ -80,11 +84,28 @@ final class WindowedUpdates {
     }
     if (outcome.skipped() != null) {
       skippedUpdates++;
+      consecutiveSkips++;
+      List<Integer> records = samples.stream().map(DrivingSample::recordIndex).toList();
       LOG.warn(
           "records {} of {}: update skipped, {}",
-          samples.stream().map(DrivingSample::recordIndex).toList(),
+          records,
           samples.get(0).sourceFile(),
           outcome.skipped());
+      if (maxConsecutiveSkips > 0 && consecutiveSkips >= maxConsecutiveSkips) {
+        throw new TrainingStoppedException(
+            "training stopped: the last "
+                + consecutiveSkips
+                + " micro-steps were all skipped (non-finite loss or gradient); the last, records "
+                + records
+                + " of "
+                + samples.get(0).sourceFile()
+                + ": "
+                + outcome.skipped()
+                + ". The weights are those of the last good update; check the data, the teachers"
+                + " and the learning rate (optMaxConsecutiveSkips sets the limit)");
+      }
+    } else {
+      consecutiveSkips = 0;
     }
     stats.add(outcome, weighting);
     if (micro.stepAfter()) {

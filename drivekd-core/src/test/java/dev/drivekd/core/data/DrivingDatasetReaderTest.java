@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -89,6 +90,34 @@ class DrivingDatasetReaderTest {
     DrivingDataset dataset =
         DrivingDatasetReader.builder().optDataRoot(root.resolve("images")).build().read(file);
     assertEquals(List.of(root.resolve("images/a.png")), dataset.get(0).imagePaths());
+  }
+
+  @Test
+  void aByteOrderMarkBeforeTheJsonIsAccepted() throws IOException {
+    png("a.png");
+    String json = "[" + item("<image>Go?", "[\"a.png\"]", "plan") + "]";
+    Path file = root.resolve("bom.json");
+    Files.write(
+        file,
+        concat(
+            new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
+            json.getBytes(StandardCharsets.UTF_8)));
+    DrivingDataset dataset = DrivingDatasetReader.builder().build().read(file);
+    assertEquals(1, dataset.size());
+    assertEquals(List.of(root.resolve("a.png")), dataset.get(0).imagePaths());
+    // only at the start: the same mark anywhere else is still malformed JSON
+    Path inside = root.resolve("inside.json");
+    Files.writeString(inside, "[\uFEFF" + item("<image>Go?", "[\"a.png\"]", "plan") + "]");
+    DatasetException e =
+        assertThrows(
+            DatasetException.class, () -> DrivingDatasetReader.builder().build().read(inside));
+    assertTrue(e.getMessage().contains("malformed JSON"), e.getMessage());
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test
@@ -343,12 +372,25 @@ class DrivingDatasetReaderTest {
   }
 
   @Test
-  void nonListImagesWarn() throws IOException {
+  void malformedImageEntriesAreErrorsUnlessLenient() throws IOException {
     Path file = write("[" + item("<image> what?", "\"a.png\"", "r") + "]");
-    DrivingDataset dataset = TEXT_ONLY.read(file);
+    DatasetException e = assertThrows(DatasetException.class, () -> TEXT_ONLY.read(file));
+    assertLocated(e, 0, "images");
+    assertTrue(e.getMessage().contains("expected a list of image paths, found string"));
+    DrivingDatasetReader lenient =
+        DrivingDatasetReader.builder()
+            .optImageCheckPolicy(ImageCheckPolicy.TEXT_ONLY)
+            .optLenientImageEntries(true)
+            .build();
+    DrivingDataset dataset = lenient.read(file);
     assertEquals(2, dataset.warnings().size());
     assertEquals("images", dataset.warnings().get(0).field());
     assertTrue(dataset.get(0).images().isEmpty());
+
+    Path entries = write("[" + item("<image><image> what?", "[\"a.png\", 3]", "r") + "]");
+    e = assertThrows(DatasetException.class, () -> TEXT_ONLY.read(entries));
+    assertLocated(e, 0, "images[1]");
+    assertEquals(1, lenient.read(entries).get(0).images().size());
   }
 
   @Test

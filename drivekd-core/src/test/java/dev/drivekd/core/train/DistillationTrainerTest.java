@@ -50,6 +50,7 @@ import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -548,6 +549,50 @@ class DistillationTrainerTest {
         assertEquals(1, t.skippedUpdates());
         assertTrue(r.optimizerStepped());
       }
+      List<float[]> after = weights(student);
+      for (int i = 0; i < before.size(); i++) {
+        assertTrue(java.util.Arrays.equals(before.get(i), after.get(i)), "parameter " + i);
+      }
+    }
+  }
+
+  @Test
+  void aRunWhoseEveryStepIsBadStopsWithTheRecordsNamed() {
+    try (InternVlModel student = fixture.model("student-tiny", 1);
+        InternVlModel teacher = fixture.model("teacher-small", 2)) {
+      AtomicInteger served = new AtomicInteger();
+      TeacherTargets poisoned =
+          new TrainerFixture.LiveTeacher(teacher) {
+            @Override
+            public Map<Capability, LayerMaps> targets(
+                int i, DrivingSample s, VlmBatch batch, Map<Capability, SortedSet<Integer>> l) {
+              served.incrementAndGet();
+              Map<Capability, LayerMaps> maps = super.targets(i, s, batch, l);
+              LayerMaps clean = maps.get(Capability.PERCEPTION);
+              maps.put(
+                  Capability.PERCEPTION,
+                  LayerMaps.of(
+                      clean.depth(), k -> clean.headAveraged(k).mul(Float.POSITIVE_INFINITY)));
+              return maps;
+            }
+          };
+      List<float[]> before = weights(student);
+      try (DistillationTrainer t =
+          trainer(student, poisoned)
+              .optAccumulation(2)
+              .optEpochs(50)
+              .optPrefetch(false)
+              .optMaxConsecutiveSkips(5)
+              .build()) {
+        TrainingStoppedException e =
+            assertThrows(TrainingStoppedException.class, () -> t.fit(fixture.dataset));
+        assertTrue(
+            e.getMessage().contains("the last 5 micro-steps were all skipped"), e.getMessage());
+        assertTrue(
+            e.getMessage().contains(fixture.dataset.sourceFile().toString()), e.getMessage());
+        assertEquals(5, t.skippedUpdates());
+      }
+      assertEquals(5, served.get(), "stopped at the fifth bad micro-step, not 50 epochs later");
       List<float[]> after = weights(student);
       for (int i = 0; i < before.size(); i++) {
         assertTrue(java.util.Arrays.equals(before.get(i), after.get(i)), "parameter " + i);

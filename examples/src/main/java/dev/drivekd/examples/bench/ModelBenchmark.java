@@ -179,7 +179,11 @@ final class ModelBenchmark implements AutoCloseable {
   private NDArray loss(ModelOutput out, NDManager manager) {
     NDArray loss = crossEntropy.evaluate(out.logits(), out.layout().labels(manager));
     for (NDArray map : out.headAveraged().values()) {
-      loss = loss.add(map.square().mean());
+      // the square is not needed by the backward (the mean's gradient does not read it): freed
+      // now, as eager PyTorch frees it
+      try (NDArray square = map.square()) {
+        loss = loss.add(square.mean());
+      }
     }
     return loss;
   }

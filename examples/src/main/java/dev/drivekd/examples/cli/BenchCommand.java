@@ -1,6 +1,7 @@
 package dev.drivekd.examples.cli;
 
 import dev.drivekd.examples.bench.EvalBench;
+import dev.drivekd.examples.bench.FaultsBench;
 import dev.drivekd.examples.bench.GradprojBench;
 import dev.drivekd.examples.bench.ModelBench;
 import dev.drivekd.examples.bench.TrainerBench;
@@ -12,7 +13,13 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks; ratios are measured side by side in one run.",
-    subcommands = {EvalBench.class, GradprojBench.class, ModelBench.class, TrainerBench.class})
+    subcommands = {
+      EvalBench.class,
+      FaultsBench.class,
+      GradprojBench.class,
+      ModelBench.class,
+      TrainerBench.class
+    })
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -76,6 +76,7 @@ final class DataCommand implements Runnable {
         DrivingDatasetReader.Builder builder =
             DrivingDatasetReader.builder()
                 .optUnknownTypePolicy(UnknownTypePolicy.parse(reader.onUnknownType))
+                .optLenientImageEntries(reader.lenientImages)
                 .optImageCheckPolicy(
                     text ? ImageCheckPolicy.TEXT_ONLY : ImageCheckPolicy.REQUIRE_READABLE);
         if (reader.root != null) {
@@ -179,7 +180,8 @@ final class DataCommand implements Runnable {
     public Integer call() {
       DrivingDatasetReader.Builder builder =
           DrivingDatasetReader.builder()
-              .optUnknownTypePolicy(UnknownTypePolicy.parse(reader.onUnknownType));
+              .optUnknownTypePolicy(UnknownTypePolicy.parse(reader.onUnknownType))
+              .optLenientImageEntries(reader.lenientImages);
       if (reader.root != null) {
         builder.optDataRoot(reader.root);
       }
@@ -252,5 +254,13 @@ final class DataCommand implements Runnable {
         defaultValue = "error",
         description = "error, or the capability unknown question types fall back to.")
     String onUnknownType;
+
+    @Option(
+        names = "--lenient-images",
+        description =
+            "Skip malformed image entries (an \"images\" value that is not a list, an entry that"
+                + " is not a non-empty string) with a warning, as the reference does, instead of"
+                + " failing on them.")
+    boolean lenientImages;
   }
 }

@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,6 +44,7 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -188,7 +191,11 @@ final class TrainCommand implements Callable<Integer> {
     };
   }
 
-  /** A fresh run needs an empty or new folder; a resumed one the same resolved recipe. */
+  /**
+   * A fresh run needs an empty or new folder; a resumed one the same resolved recipe. {@code
+   * --resume} on a folder that holds no run yet (a run killed before it began) starts it: a job
+   * script can pass it on every start.
+   */
   private void checkRunFolder(Recipe recipe, Path out) throws Exception {
     Path resolved = out.resolve(RecipeRun.RESOLVED);
     if (Files.exists(resolved)) {
@@ -215,11 +222,18 @@ final class TrainCommand implements Callable<Integer> {
       }
       return;
     }
-    if (resume) {
-      throw new IllegalArgumentException(
-          "--resume: " + out.toAbsolutePath() + " holds no run to continue");
-    }
     if (Files.isDirectory(out)) {
+      // the temporary file of a resolved recipe whose write was killed
+      try (Stream<Path> entries = Files.list(out)) {
+        for (Path leftover :
+            entries
+                .filter(
+                    p -> p.getFileName().toString().startsWith("." + RecipeRun.RESOLVED + ".tmp-"))
+                .toList()) {
+          LOG.warn("removing {}, left by a run killed before it began", leftover);
+          Files.delete(leftover);
+        }
+      }
       try (Stream<Path> entries = Files.list(out)) {
         if (entries.findAny().isPresent()) {
           throw new IllegalArgumentException(

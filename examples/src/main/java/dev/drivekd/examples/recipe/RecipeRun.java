@@ -26,6 +26,7 @@ import dev.drivekd.core.text.HuggingFaceTokenizerAdapter;
 import dev.drivekd.core.text.Tokenizer;
 import dev.drivekd.core.text.WordTokenizer;
 import dev.drivekd.core.train.DistillationRecipe;
+import dev.drivekd.core.train.checkpoint.DurableFiles;
 import dev.drivekd.core.train.weighting.LossWeighting;
 import dev.drivekd.core.train.weighting.MixingMatrix;
 import dev.drivekd.core.train.weighting.TaskKeys;
@@ -239,12 +240,16 @@ public final class RecipeRun implements AutoCloseable {
     return node;
   }
 
-  /** Writes the recipe file and its resolved form into {@code runDir}. */
+  /**
+   * Writes the resolved recipe, then a copy of the recipe file, into {@code runDir}, each
+   * atomically: a run killed here leaves either no run (an empty folder) or a whole resolved form
+   * that {@code --resume} reads.
+   */
   public static void record(Path recipeFile, Recipe recipe, Path runDir) throws IOException {
     Files.createDirectories(runDir);
-    Files.copy(
-        recipeFile, runDir.resolve(RECIPE_COPY), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    Files.write(runDir.resolve(RESOLVED), JSON.writeValueAsBytes(resolved(recipe)));
+    DurableFiles.writeAtomically(
+        runDir.resolve(RESOLVED), JSON.writeValueAsBytes(resolved(recipe)));
+    DurableFiles.writeAtomically(runDir.resolve(RECIPE_COPY), Files.readAllBytes(recipeFile));
   }
 
   /**

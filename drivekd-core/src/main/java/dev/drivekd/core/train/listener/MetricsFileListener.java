@@ -90,6 +90,7 @@ public final class MetricsFileListener implements DistillationListener, Closeabl
         if (parent != null) {
           Files.createDirectories(parent);
         }
+        boolean torn = endsInsideALine(file);
         writer =
             Files.newBufferedWriter(
                 file,
@@ -97,12 +98,28 @@ public final class MetricsFileListener implements DistillationListener, Closeabl
                 StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
+        if (torn) {
+          // a process killed mid-line left part of a line: end it, so that it stays one
+          // unreadable line instead of spoiling the first line of this run
+          writer.write('\n');
+        }
       }
       writer.write(JSON.writeValueAsString(line));
       writer.write('\n');
       writer.flush();
     } catch (IOException e) {
       throw new UncheckedIOException(file + ": cannot write the metrics line", e);
+    }
+  }
+
+  private static boolean endsInsideALine(Path file) throws IOException {
+    if (!Files.isRegularFile(file) || Files.size(file) == 0) {
+      return false;
+    }
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+      java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+      channel.read(last, channel.size() - 1);
+      return last.get(0) != '\n';
     }
   }
 

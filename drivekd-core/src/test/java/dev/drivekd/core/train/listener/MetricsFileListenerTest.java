@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -139,5 +140,24 @@ class MetricsFileListenerTest {
         lines.stream().map(l -> l.get("type").asText()).toList());
     assertEquals(12, lines.get(2).get("start").get("optimizerStep").asLong());
     assertTrue(lines.get(3).get("completed").asBoolean());
+  }
+
+  @Test
+  void aLineTornByAKillStaysOnItsOwnLine() throws IOException {
+    Path file = dir.resolve("metrics.jsonl");
+    MetricsFileListener first = new MetricsFileListener(file);
+    first.onTrainingBegin(Reports.begin(40, 0));
+    first.close();
+    // SIGKILL in the middle of writing a step line
+    Files.writeString(file, "{\"type\":\"step\",\"epo", StandardOpenOption.APPEND);
+    MetricsFileListener second = new MetricsFileListener(file);
+    second.onTrainingBegin(Reports.begin(40, 12));
+    second.close();
+    List<String> raw = Files.readAllLines(file);
+    assertEquals(3, raw.size(), String.join("\n", raw));
+    assertEquals("{\"type\":\"step\",\"epo", raw.get(1));
+    JsonNode header = new ObjectMapper().readTree(raw.get(2));
+    assertEquals("header", header.get("type").asText());
+    assertEquals(12, header.get("start").get("optimizerStep").asLong());
   }
 }

@@ -60,8 +60,21 @@ import javax.imageio.ImageIO;
  */
 final class LongStepBenchmark implements AutoCloseable {
 
-  static final String STUDENT = "student-base";
-  static final String TEACHER = "teacher-base";
+  /**
+   * The student at {@code length}: {@code student-base} from L = 512 on; below, where its 64 tokens
+   * per image and the prompt leave too little text, {@code student-tiny} (16 tokens per image).
+   */
+  static String studentFor(int length) {
+    return length >= 512 ? "student-base" : "student-tiny";
+  }
+
+  /**
+   * The teacher of {@link #studentFor}'s student: {@code teacher-base} or {@code teacher-small}.
+   */
+  static String teacherFor(int length) {
+    return length >= 512 ? "teacher-base" : "teacher-small";
+  }
+
   static final long STUDENT_SEED = 1;
   static final long[] TEACHER_SEEDS = {2, 3, 4};
   static final long TRAINER_SEED = 5;
@@ -73,8 +86,11 @@ final class LongStepBenchmark implements AutoCloseable {
 
   private final Device device;
   private final int length;
+  private final String studentPreset;
+  private final String teacherPreset;
   private final Consumer<String> progress;
   private final WordTokenizer tokenizer;
+  private final List<String> words;
   private final DrivingDataset dataset;
   private final DistillationRecipe recipe = DistillationRecipe.paper();
   private final List<InternVlModel> models = new ArrayList<>();
@@ -84,13 +100,27 @@ final class LongStepBenchmark implements AutoCloseable {
       Device device, Path dataDir, int length, int samples, Consumer<String> progress) {
     this.device = device;
     this.length = length;
+    this.studentPreset = studentFor(length);
+    this.teacherPreset = teacherFor(length);
     this.progress = progress;
-    this.tokenizer = WordTokenizer.builder().addText(String.join(" ", WORDS)).build();
+    // every word one token, ids within the student's vocabulary
+    int vocabulary = InternVlConfig.preset(studentPreset).language().vocabSize();
+    List<String> words = WORDS.subList(0, Math.min(WORDS.size(), vocabulary - 64));
+    this.tokenizer = WordTokenizer.builder().addText(String.join(" ", words) + "?").build();
+    this.words = words;
     this.dataset = writeDataset(dataDir, samples);
   }
 
   DrivingDataset dataset() {
     return dataset;
+  }
+
+  String studentPreset() {
+    return studentPreset;
+  }
+
+  String teacherPreset() {
+    return teacherPreset;
   }
 
   /** A fresh native model of {@code preset}, closed with this benchmark. */
@@ -118,7 +148,8 @@ final class LongStepBenchmark implements AutoCloseable {
     List<InternVlModel> teachers = new ArrayList<>();
     Capability[] capabilities = Capability.values();
     for (int i = 0; i < capabilities.length; i++) {
-      InternVlConfig config = InternVlConfig.preset(TEACHER).withTokenizer(tokenizer.identity());
+      InternVlConfig config =
+          InternVlConfig.preset(teacherPreset).withTokenizer(tokenizer.identity());
       InternVlModel teacher = InternVlModel.create(config, device, TEACHER_SEEDS[i]);
       teachers.add(teacher);
       roles.put(capabilities[i], teacher);
@@ -256,15 +287,18 @@ final class LongStepBenchmark implements AutoCloseable {
 
   private DrivingDataset writeDataset(Path dir, int samples) {
     int images = imagesFor(length);
-    int answer = Math.max(1, length / 4);
-    // the prompt's fixed tokens, measured on a one-word question
-    int overhead = encodedLength(write(dir, samples, images, 1, answer)) - 1 - answer;
-    int question = length - answer - overhead;
-    if (question < 1) {
+    // words are tokens and so are the spaces between them: n words are 2n - 1 tokens
+    int answerWords = Math.max(1, (length / 4 + 1) / 2);
+    int one = encodedLength(write(dir, samples, images, 1, answerWords, ""));
+    int step = encodedLength(write(dir, samples, images, 2, answerWords, "")) - one;
+    int need = length - one;
+    if (need < 0 || step < 1) {
       throw new IllegalArgumentException(
-          "L = " + length + " is too short for " + images + " images and " + answer + " answers");
+          "L = " + length + " is too short for " + images + " images and the answer");
     }
-    DrivingDataset data = write(dir, samples, images, question, answer);
+    // an odd remainder is made up by a question mark, one token of its own
+    DrivingDataset data =
+        write(dir, samples, images, 1 + need / step, answerWords, need % step == 0 ? "" : "?");
     int got = encodedLength(data);
     if (got != length) {
       throw new IllegalStateException("samples encode to " + got + " tokens, not " + length);
@@ -273,7 +307,7 @@ final class LongStepBenchmark implements AutoCloseable {
   }
 
   private int encodedLength(DrivingDataset data) {
-    InternVlConfig config = InternVlConfig.preset(STUDENT);
+    InternVlConfig config = InternVlConfig.preset(studentPreset);
     BatchEncoder encoder =
         BatchEncoder.builder()
             .setTokenizer(tokenizer)
@@ -291,11 +325,12 @@ final class LongStepBenchmark implements AutoCloseable {
   }
 
   /**
-   * {@code samples} records (capabilities in turn), each with {@code images} noise images of 224 px
-   * and a question and an answer of the given numbers of words.
+   * {@code samples} records (capabilities in turn), each with {@code images} noise images of the
+   * student's size and a question and an answer of the given numbers of words.
    */
-  private static DrivingDataset write(
-      Path dir, int samples, int images, int questionWords, int answerWords) {
+  private DrivingDataset write(
+      Path dir, int samples, int images, int questionWords, int answerWords, String suffix) {
+    int side = InternVlConfig.preset(studentPreset).vision().imageSize();
     try {
       Files.createDirectories(dir);
       ObjectMapper json = new ObjectMapper();
@@ -310,15 +345,18 @@ final class LongStepBenchmark implements AutoCloseable {
           String name = "s" + i + "_cam" + k + ".png";
           Path file = dir.resolve(name);
           if (!Files.exists(file)) {
-            ImageIO.write(noise(224, new Random(i * 31L + k)), "png", file.toFile());
+            ImageIO.write(noise(side, new Random(i * 31L + k)), "png", file.toFile());
           }
           paths.add(name);
           content.append("<image>\n");
         }
-        content.append(words(random, questionWords));
+        content.append(words(words, random, questionWords)).append(suffix);
         ArrayNode messages = item.putArray("messages");
         messages.addObject().put("role", "user").put("content", content.toString());
-        messages.addObject().put("role", "assistant").put("content", words(random, answerWords));
+        messages
+            .addObject()
+            .put("role", "assistant")
+            .put("content", words(words, random, answerWords));
         item.put("question_type", capabilities[i % capabilities.length].key());
       }
       Path file = dir.resolve("data.json");
@@ -329,13 +367,13 @@ final class LongStepBenchmark implements AutoCloseable {
     }
   }
 
-  private static String words(Random random, int n) {
+  private static String words(List<String> vocabulary, Random random, int n) {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < n; i++) {
       if (i > 0) {
         b.append(' ');
       }
-      b.append(WORDS.get(random.nextInt(WORDS.size())));
+      b.append(vocabulary.get(random.nextInt(vocabulary.size())));
     }
     return b.toString();
   }
@@ -350,7 +388,7 @@ final class LongStepBenchmark implements AutoCloseable {
     return image;
   }
 
-  /** 2,000 pronounceable lowercase words, one token each: two to three syllables. */
+  /** 2,000 pronounceable lowercase words of two or three syllables, each one token. */
   private static final List<String> WORDS = syllableWords(2000);
 
   private static List<String> syllableWords(int n) {
@@ -376,8 +414,10 @@ final class LongStepBenchmark implements AutoCloseable {
   static Map<String, Object> describe(int length, int samples) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("length", length);
+    m.put("student", studentFor(length));
+    m.put("teachers", "3 x " + teacherFor(length) + " (seeds 2, 3, 4), cached targets");
     m.put("images_per_sample", imagesFor(length));
-    m.put("answer_tokens", Math.max(1, length / 4));
+    m.put("answer_tokens", 2 * Math.max(1, (length / 4 + 1) / 2) - 1);
     m.put("samples", samples);
     return m;
   }

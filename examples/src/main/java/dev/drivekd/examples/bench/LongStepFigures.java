@@ -3,6 +3,7 @@ package dev.drivekd.examples.bench;
 import static dev.drivekd.examples.bench.BenchSupport.round;
 
 import dev.drivekd.core.engine.ComputeDevice;
+import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.teachers.cache.CachedTeacherTargets;
 import java.io.IOException;
@@ -20,8 +21,8 @@ import java.util.stream.Stream;
 
 /**
  * The {@code bench trainer} figures of the Drive-KD step at the shapes users train ({@link
- * LongStepBenchmark}): per length {@code L}, {@code ratio_agp_to_ce_cached_student_base_l<L>},
- * {@code loss_share_l<L>} (the attention losses' forward and backward over the AGP step's time per
+ * LongStepBenchmark}): per length {@code L}, {@code ratio_agp_to_ce_cached_<student>_l<L>}, {@code
+ * loss_share_l<L>} (the attention losses' forward and backward over the AGP step's time per
  * sample), the AGP step's phase split and both steps' peak memory; at the paper's length one step
  * of each, its peak memory beside what the maps it holds cost.
  */
@@ -44,8 +45,6 @@ final class LongStepFigures {
 
   Map<String, Object> measure(Path work, int[] lengths, int paperLength) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("student_base", LongStepBenchmark.STUDENT);
-    m.put("teachers_base", "3 x " + LongStepBenchmark.TEACHER + " (seeds 2, 3, 4), cached targets");
     m.put(
         "long_peak_memory",
         "rise of this process's resident memory over its size before the trainer is built (the"
@@ -63,25 +62,23 @@ final class LongStepFigures {
 
   private Map<String, Object> atLength(Path dir, int length) {
     String tag = "_l" + length;
+    String student = "_" + LongStepBenchmark.studentFor(length).replace('-', '_') + tag;
     Map<String, Object> m = new LinkedHashMap<>();
     try (LongStepBenchmark bench =
         new LongStepBenchmark(
             ComputeDevice.select(), dir.resolve("data"), length, samples, progress)) {
-      InternVlModel reference =
-          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
-      progress.accept("student-base L=" + length + ": precomputing teacher-base targets");
+      String name = bench.studentPreset() + " L=" + length;
+      InternVlModel reference = bench.model(bench.studentPreset(), LongStepBenchmark.STUDENT_SEED);
+      progress.accept(name + ": precomputing " + bench.teacherPreset() + " targets");
       double cacheSeconds = bench.buildCache(reference.card(), dir.resolve("cache"));
-      InternVlModel ceStudent =
-          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
-      InternVlModel agpStudent =
-          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
+      InternVlModel ceStudent = bench.model(bench.studentPreset(), LongStepBenchmark.STUDENT_SEED);
+      InternVlModel agpStudent = bench.model(bench.studentPreset(), LongStepBenchmark.STUDENT_SEED);
       List<LongStepBenchmark.Epoch> ce = new ArrayList<>();
       List<LongStepBenchmark.Epoch> agp = new ArrayList<>();
       double lossMs;
       try (CachedTeacherTargets cached = bench.openCache(reference.card(), dir.resolve("cache"))) {
         for (int r = -1; r < repeats; r++) {
-          progress.accept(
-              "student-base L=" + length + (r < 0 ? ": warm-up epochs" : ": repeat " + (r + 1)));
+          progress.accept(name + (r < 0 ? ": warm-up epochs" : ": repeat " + (r + 1)));
           LongStepBenchmark.Epoch c = bench.epoch(ceStudent, null);
           LongStepBenchmark.Epoch a = bench.epoch(agpStudent, cached);
           if (r >= 0) {
@@ -89,7 +86,7 @@ final class LongStepFigures {
             agp.add(a);
           }
         }
-        progress.accept("student-base L=" + length + ": attention losses alone");
+        progress.accept(name + ": attention losses alone");
         lossMs = bench.attentionLossMs(reference, cached, repeats);
       }
       int n = bench.dataset().size();
@@ -99,14 +96,14 @@ final class LongStepFigures {
       Map<String, Object> perSample = new LinkedHashMap<>();
       perSample.put("ce", round(ceMs));
       perSample.put("agp_cached", round(agpMs));
-      m.put("ms_per_sample_student_base" + tag, perSample);
-      m.put("ratio_agp_to_ce_cached_student_base" + tag, round(agpMs / ceMs));
+      m.put("ms_per_sample" + student, perSample);
+      m.put("ratio_agp_to_ce_cached" + student, round(agpMs / ceMs));
       m.put("attention_losses_ms_per_sample" + tag, round(lossMs));
       m.put("loss_share" + tag, Math.round(lossMs / agpMs * 10000) / 10000.0);
-      m.put("phase_ms_per_sample_agp_cached_student_base" + tag, phases(agp, n));
-      m.put("phase_ms_per_sample_ce_student_base" + tag, phases(ce, n));
-      m.put("peak_mb_ce_student_base" + tag, round(median(peaks(ce))));
-      m.put("peak_mb_agp_cached_student_base" + tag, round(median(peaks(agp))));
+      m.put("phase_ms_per_sample_agp_cached" + student, phases(agp, n));
+      m.put("phase_ms_per_sample_ce" + student, phases(ce, n));
+      m.put("peak_mb_ce" + student, round(median(peaks(ce))));
+      m.put("peak_mb_agp_cached" + student, round(median(peaks(agp))));
       m.put("cache_build_seconds" + tag, round(cacheSeconds));
       m.put("cache_mb_per_sample" + tag, round(folderBytes(dir.resolve("cache")) / MIB / n));
     }
@@ -121,21 +118,22 @@ final class LongStepFigures {
    */
   private Map<String, Object> atPaperLength(Path dir, int length) {
     String tag = "_l" + length;
+    String student = "_" + LongStepBenchmark.studentFor(length).replace('-', '_') + tag;
     Map<String, Object> m = new LinkedHashMap<>();
     try (LongStepBenchmark bench =
         new LongStepBenchmark(ComputeDevice.select(), dir.resolve("data"), length, 1, progress)) {
-      InternVlModel student =
-          bench.model(LongStepBenchmark.STUDENT, LongStepBenchmark.STUDENT_SEED);
-      progress.accept("student-base L=" + length + ": precomputing teacher-base targets");
-      bench.buildCache(student.card(), dir.resolve("cache"));
+      String name = bench.studentPreset() + " L=" + length;
+      InternVlModel model = bench.model(bench.studentPreset(), LongStepBenchmark.STUDENT_SEED);
+      progress.accept(name + ": precomputing " + bench.teacherPreset() + " targets");
+      bench.buildCache(model.card(), dir.resolve("cache"));
       LongStepBenchmark.Epoch ce;
       LongStepBenchmark.Epoch agp;
-      progress.accept("student-base L=" + length + ": one CE step, one AGP step");
-      try (CachedTeacherTargets cached = bench.openCache(student.card(), dir.resolve("cache"))) {
-        ce = bench.epoch(student, null);
-        agp = bench.epoch(student, cached);
+      progress.accept(name + ": one CE step, one AGP step");
+      try (CachedTeacherTargets cached = bench.openCache(model.card(), dir.resolve("cache"))) {
+        ce = bench.epoch(model, null);
+        agp = bench.epoch(model, cached);
       }
-      var config = dev.drivekd.core.model.internvl.InternVlConfig.preset(LongStepBenchmark.STUDENT);
+      InternVlConfig config = InternVlConfig.preset(bench.studentPreset());
       long depth = config.language().numHiddenLayers();
       long heads = config.language().numAttentionHeads();
       double map = (double) length * length * Float.BYTES;
@@ -144,10 +142,10 @@ final class LongStepFigures {
       held.put("head_averaged_all_layers", round(depth * map / MIB));
       held.put("cached_teacher_targets", round(folderBytes(dir.resolve("cache")) / MIB));
       m.put("setup" + tag, LongStepBenchmark.describe(length, 1));
-      m.put("step_seconds_ce_student_base" + tag, round(ce.seconds()));
-      m.put("step_seconds_agp_cached_student_base" + tag, round(agp.seconds()));
-      m.put("peak_mb_ce_student_base" + tag, round(ce.peakMb()));
-      m.put("peak_mb_agp_cached_student_base" + tag, round(agp.peakMb()));
+      m.put("step_seconds_ce" + student, round(ce.seconds()));
+      m.put("step_seconds_agp_cached" + student, round(agp.seconds()));
+      m.put("peak_mb_ce" + student, round(ce.peakMb()));
+      m.put("peak_mb_agp_cached" + student, round(agp.peakMb()));
       m.put("maps_mb" + tag, held);
     }
     return m;
@@ -200,38 +198,48 @@ final class LongStepFigures {
   static void print(PrintWriter out, Map<String, Object> f) {
     boolean header = false;
     for (String key : f.keySet()) {
-      if (!key.startsWith("ratio_agp_to_ce_cached_student_base_l")) {
+      if (!key.startsWith("loss_share_l")) {
         continue;
       }
-      String tag = key.substring("ratio_agp_to_ce_cached_student_base".length());
+      String tag = key.substring("loss_share".length());
+      String student = "";
+      for (String k : f.keySet()) {
+        if (k.startsWith("ratio_agp_to_ce_cached_") && k.endsWith(tag)) {
+          student = k.substring("ratio_agp_to_ce_cached".length());
+        }
+      }
       if (!header) {
         out.println(
-            "student-base, 3 cached teacher-base:  L   CE ms/sample  AGP ms/sample  AGP/CE"
+            "Drive-KD step, 3 cached teachers:      L   CE ms/sample  AGP ms/sample  AGP/CE"
                 + "  loss share  peak MiB CE / AGP");
         header = true;
       }
-      Map<String, Object> ms = (Map<String, Object>) f.get("ms_per_sample_student_base" + tag);
+      Map<String, Object> ms = (Map<String, Object>) f.get("ms_per_sample" + student);
       out.printf(
-          "%41s %13s %14s %7s %11s  %s / %s%n",
+          "%-30s %7s %13s %14s %7s %11s  %s / %s%n",
+          ((Map<String, Object>) f.get("setup" + tag)).get("student"),
           tag.substring(2),
           ms.get("ce"),
           ms.get("agp_cached"),
+          f.get("ratio_agp_to_ce_cached" + student),
           f.get(key),
-          f.get("loss_share" + tag),
-          f.get("peak_mb_ce_student_base" + tag),
-          f.get("peak_mb_agp_cached_student_base" + tag));
+          f.get("peak_mb_ce" + student),
+          f.get("peak_mb_agp_cached" + student));
       out.println(
-          "  AGP phases, ms per sample: "
-              + f.get("phase_ms_per_sample_agp_cached_student_base" + tag));
+          "  AGP phases, ms per sample: " + f.get("phase_ms_per_sample_agp_cached" + student));
     }
     for (String key : f.keySet()) {
       if (key.startsWith("maps_mb_l")) {
         String tag = key.substring("maps_mb".length());
+        String student =
+            "_"
+                + LongStepBenchmark.studentFor(Integer.parseInt(tag.substring(2))).replace('-', '_')
+                + tag;
         out.printf(
             "one step at L=%s: peak %s MiB CE, %s MiB AGP; maps: %s%n",
             tag.substring(2),
-            f.get("peak_mb_ce_student_base" + tag),
-            f.get("peak_mb_agp_cached_student_base" + tag),
+            f.get("peak_mb_ce" + student),
+            f.get("peak_mb_agp_cached" + student),
             f.get(key));
       }
     }

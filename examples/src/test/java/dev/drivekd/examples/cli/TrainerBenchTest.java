@@ -27,6 +27,14 @@ class TrainerBenchTest {
             "1",
             "--memory-repeats",
             "1",
+            "--lengths",
+            "128",
+            "--long-samples",
+            "3",
+            "--long-repeats",
+            "1",
+            "--paper-length",
+            "0",
             "--json");
     assertEquals(0, r.status(), r.err());
     JsonNode f = JSON.readTree(r.out());
@@ -63,5 +71,19 @@ class TrainerBenchTest {
     }
     // three teacher-small models of about 5.5 MB each
     assertTrue(f.get("teacher_weights_mb").asDouble() > 10, f.toString());
+    // the Drive-KD step on samples of exactly 128 tokens: its figures and their phase split
+    assertEquals(128, f.get("setup_l128").get("length").asInt());
+    assertEquals("student-tiny", f.get("setup_l128").get("student").asText());
+    double share = f.get("loss_share_l128").asDouble();
+    assertTrue(share > 0 && share < 1, "loss share " + share);
+    assertTrue(f.get("ratio_agp_to_ce_cached_student_tiny_l128").asDouble() > 1, f.toString());
+    JsonNode phases = f.get("phase_ms_per_sample_agp_cached_student_tiny_l128");
+    for (String phase : new String[] {"forward", "losses", "backwards", "snapshots", "combine"}) {
+      assertTrue(phases.get(phase).asDouble() > 0, phase + " in " + phases);
+    }
+    // one task's gradient to copy out instead of four
+    double ceSnapshots =
+        f.get("phase_ms_per_sample_ce_student_tiny_l128").get("snapshots").asDouble();
+    assertTrue(ceSnapshots < phases.get("snapshots").asDouble(), ceSnapshots + " vs " + phases);
   }
 }

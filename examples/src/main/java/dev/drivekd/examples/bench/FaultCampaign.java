@@ -6,8 +6,6 @@ import dev.drivekd.core.train.checkpoint.CheckpointException;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.checkpoint.StoredCheckpoint;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +38,6 @@ import java.util.stream.Stream;
 final class FaultCampaign {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String MAIN = "dev.drivekd.examples.cli.DriveKdCommand";
 
   private final int kills;
   private final int cacheKills;
@@ -62,20 +59,7 @@ final class FaultCampaign {
   Map<String, Object> run(Path work) throws Exception {
     long began = System.nanoTime();
     Path data = work.resolve("data");
-    progress.accept("generating SynthDrive data and teachers (" + scenes + " scenes)");
-    Child generate =
-        Child.start(
-            work.resolve("generate.log"),
-            List.of(
-                "generate",
-                "--out",
-                data.toString(),
-                "--split",
-                "labelled",
-                "--scenes",
-                Integer.toString(scenes),
-                "--with-teachers"));
-    generate.requireSuccess(TimeUnit.MINUTES.toMillis(10));
+    generate(work, data, scenes, progress);
 
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("benchmark", "faults");
@@ -90,13 +74,31 @@ final class FaultCampaign {
     return m;
   }
 
+  /** {@code drivekd generate --with-teachers}: SynthDrive scenes, a tokenizer and teachers. */
+  static void generate(Path work, Path data, int scenes, Consumer<String> progress)
+      throws Exception {
+    progress.accept("generating SynthDrive data and teachers (" + scenes + " scenes)");
+    ChildRun.start(
+            work.resolve("generate.log"),
+            List.of(
+                "generate",
+                "--out",
+                data.toString(),
+                "--split",
+                "labelled",
+                "--scenes",
+                Integer.toString(scenes),
+                "--with-teachers"))
+        .requireSuccess(TimeUnit.MINUTES.toMillis(10));
+  }
+
   // ------------------------------------------------------------------------------ training
 
   private Map<String, Object> trainingCampaign(Path work, Path data) throws Exception {
-    Path reference = recipe(work, data, "reference", null);
+    Path reference = recipe(work, data, "reference", null, epochs);
     progress.accept("uninterrupted reference run");
     long t0 = System.nanoTime();
-    Child whole = Child.start(work.resolve("reference.log"), train(reference, false));
+    ChildRun whole = ChildRun.start(work.resolve("reference.log"), train(reference, false));
     long firstCheckpointMs = -1;
     Path referenceCheckpoints = work.resolve("runs/reference/checkpoints");
     while (whole.alive()) {
@@ -114,7 +116,7 @@ final class FaultCampaign {
     long trainingMs = Math.max(1, wholeMs - firstCheckpointMs);
     long window = Math.max(1, 2 * trainingMs / Math.max(1, kills));
 
-    Path killed = recipe(work, data, "killed", null);
+    Path killed = recipe(work, data, "killed", null, epochs);
     Path runDir = work.resolve("runs/killed");
     CheckpointStore store = CheckpointStore.open(runDir.resolve("checkpoints"));
     Random random = new Random(seed);
@@ -128,7 +130,7 @@ final class FaultCampaign {
       long delay =
           (long) (firstCheckpointMs * (0.8 + 0.2 * random.nextDouble()))
               + (long) (random.nextDouble() * window);
-      Child child = Child.start(work.resolve("killed.log"), train(killed, attempts > 0));
+      ChildRun child = ChildRun.start(work.resolve("killed.log"), train(killed, attempts > 0));
       attempts++;
       if (!child.killAfter(delay)) {
         finishedEarly = true;
@@ -158,7 +160,7 @@ final class FaultCampaign {
     }
     if (!finishedEarly) {
       progress.accept("final resume to the end");
-      Child last = Child.start(work.resolve("killed.log"), train(killed, true));
+      ChildRun last = ChildRun.start(work.resolve("killed.log"), train(killed, true));
       attempts++;
       last.requireSuccess(TimeUnit.MINUTES.toMillis(30));
     }
@@ -258,11 +260,11 @@ final class FaultCampaign {
 
   private Map<String, Object> cacheCampaign(Path work, Path data) throws Exception {
     Path referenceCache = work.resolve("cache-reference");
-    Path reference = recipe(work, data, "cache-reference", referenceCache);
+    Path reference = recipe(work, data, "cache-reference", referenceCache, epochs);
     progress.accept("uninterrupted cache-teachers");
     long t0 = System.nanoTime();
-    Child whole =
-        Child.start(
+    ChildRun whole =
+        ChildRun.start(
             work.resolve("cache-reference.log"),
             List.of("cache-teachers", "--recipe", reference.toString()));
     long writingFromMs = -1;
@@ -277,14 +279,14 @@ final class FaultCampaign {
     long writingMs = Math.max(1, wholeMs - Math.max(0, writingFromMs));
 
     Path cache = work.resolve("cache-killed");
-    Path killed = recipe(work, data, "cache-killed", cache);
+    Path killed = recipe(work, data, "cache-killed", cache, epochs);
     Random random = new Random(seed + 1);
     int done = 0;
     int duringWrite = 0;
     int partialAccepted = 0;
     for (int i = 0; i < cacheKills; i++) {
-      Child child =
-          Child.start(
+      ChildRun child =
+          ChildRun.start(
               work.resolve("cache-killed.log"),
               List.of("cache-teachers", "--recipe", killed.toString()));
       // once the teachers run and the cache is being written, kill at a random moment of it
@@ -319,7 +321,7 @@ final class FaultCampaign {
               + (writing ? " (cache unfinished)" : ""));
     }
     if (!Files.exists(cache)) {
-      Child.start(
+      ChildRun.start(
               work.resolve("cache-killed.log"),
               List.of("cache-teachers", "--recipe", killed.toString()))
           .requireSuccess(TimeUnit.MINUTES.toMillis(10));
@@ -366,7 +368,7 @@ final class FaultCampaign {
    * A recipe over the generated data: student-tiny, perception and planning teachers (live, or
    * cached into {@code cache}), dynamic loss weights, a checkpoint after every optimizer step.
    */
-  private Path recipe(Path work, Path data, String name, Path cache) throws IOException {
+  static Path recipe(Path work, Path data, String name, Path cache, int epochs) throws IOException {
     StringBuilder yaml = new StringBuilder();
     yaml.append("seed: 5\n")
         .append("output: ")
@@ -399,82 +401,5 @@ final class FaultCampaign {
     Path file = work.resolve(name + ".yaml");
     Files.writeString(file, yaml.toString());
     return file;
-  }
-
-  // ---------------------------------------------------------------------------------- children
-
-  /** A {@code drivekd} command in a child JVM, its output appended to a log file. */
-  private record Child(Process process, Path log) {
-
-    static Child start(Path log, List<String> args) throws IOException {
-      String java =
-          ProcessHandle.current()
-              .info()
-              .command()
-              .orElseThrow(() -> new IllegalStateException("cannot find this JVM's executable"));
-      List<String> command = new ArrayList<>();
-      command.add(java);
-      for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-        if (option.startsWith("-D") || option.startsWith("-Xm")) {
-          command.add(option);
-        }
-      }
-      command.add("-cp");
-      command.add(System.getProperty("java.class.path"));
-      command.add(MAIN);
-      command.addAll(args);
-      Process p =
-          new ProcessBuilder(command)
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
-      return new Child(p, log);
-    }
-
-    boolean alive() {
-      return process.isAlive();
-    }
-
-    /**
-     * Sends SIGKILL after {@code delayMs} unless the process ended first.
-     *
-     * @return whether it was killed
-     */
-    boolean killAfter(long delayMs) throws InterruptedException {
-      if (process.waitFor(delayMs, TimeUnit.MILLISECONDS)) {
-        return false;
-      }
-      process.destroyForcibly();
-      process.waitFor();
-      return true;
-    }
-
-    /** Waits (0: no limit) and fails with the log's tail unless the process exited with 0. */
-    void requireSuccess(long timeoutMs) throws InterruptedException {
-      boolean ended =
-          timeoutMs <= 0 ? waitForever() : process.waitFor(timeoutMs, TimeUnit.MILLISECONDS);
-      if (!ended) {
-        process.destroyForcibly();
-        throw new IllegalStateException("a child run did not end in time; see " + log);
-      }
-      if (process.exitValue() != 0) {
-        throw new IllegalStateException(
-            "a child run exited with status " + process.exitValue() + ": " + tail());
-      }
-    }
-
-    private boolean waitForever() throws InterruptedException {
-      process.waitFor();
-      return true;
-    }
-
-    private String tail() {
-      try {
-        List<String> lines = Files.readAllLines(log);
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.drivekd.examples.cli;
 
+import dev.drivekd.examples.bench.CorruptionBench;
 import dev.drivekd.examples.bench.EvalBench;
 import dev.drivekd.examples.bench.FaultsBench;
 import dev.drivekd.examples.bench.GradprojBench;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Benchmarks; ratios are measured side by side in one run.",
     subcommands = {
+      CorruptionBench.class,
       EvalBench.class,
       FaultsBench.class,
       GradprojBench.class,

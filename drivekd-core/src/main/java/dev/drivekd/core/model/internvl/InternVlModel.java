@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import dev.drivekd.core.data.DataFingerprint;
 import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.io.SafeTensors;
 import dev.drivekd.core.model.ForwardRequest;
@@ -17,7 +18,9 @@ import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
+import dev.drivekd.core.train.checkpoint.DurableFiles;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +52,9 @@ public final class InternVlModel implements VisionLanguageModel {
 
   /** The weight file of a saved model. */
   public static final String WEIGHTS_FILE = "model.safetensors";
+
+  /** The SHA-256 of the weights, in {@code sha256sum} format, written by {@link #save}. */
+  public static final String CHECKSUM_FILE = "model.safetensors.sha256";
 
   private static final Logger LOG = LoggerFactory.getLogger(InternVlModel.class);
 
@@ -120,13 +126,15 @@ public final class InternVlModel implements VisionLanguageModel {
 
   /**
    * Loads a model saved by {@link #save(Path)}: {@code dir/config.json} and {@code
-   * dir/model.safetensors}.
+   * dir/model.safetensors}, whose SHA-256 is checked first when {@code dir} holds the {@value
+   * #CHECKSUM_FILE} that {@link #save} writes (a folder from elsewhere may lack it).
    *
    * @throws IOException when a file is missing or malformed, or a tensor is missing, extra or
    *     mis-shaped (the message names the tensor and the file)
    */
   public static InternVlModel load(Path dir, Device device) throws IOException {
     InternVlConfig config = InternVlConfig.read(dir.resolve(CONFIG_FILE));
+    verifyChecksum(dir);
     InternVlModel model = new InternVlModel(config, device, null);
     try {
       model.loadWeights(dir.resolve(WEIGHTS_FILE));
@@ -151,7 +159,15 @@ public final class InternVlModel implements VisionLanguageModel {
     metadata.put("format", "pt");
     metadata.put("drivekd.model", "internvl");
     metadata.put("drivekd.config", config.name());
+    // the checksum goes first and comes back last: a save that dies in between leaves weights
+    // without a checksum (loaded unchecked), never a checksum of other weights
+    Path checksum = dir.resolve(CHECKSUM_FILE);
+    Files.deleteIfExists(checksum);
     SafeTensors.write(dir.resolve(WEIGHTS_FILE), tensors, metadata);
+    DurableFiles.writeAtomically(
+        checksum,
+        (DataFingerprint.sha256(dir.resolve(WEIGHTS_FILE)) + "  " + WEIGHTS_FILE + "\n")
+            .getBytes(StandardCharsets.US_ASCII));
     Path temp = Files.createTempFile(dir, CONFIG_FILE, ".tmp");
     try {
       config.write(temp);
@@ -168,6 +184,39 @@ public final class InternVlModel implements VisionLanguageModel {
       Files.deleteIfExists(temp);
     }
     LOG.debug("saved {} to {}", config.name(), dir);
+  }
+
+  /**
+   * Checks {@code dir/model.safetensors} against {@code dir/}{@value #CHECKSUM_FILE} when that file
+   * exists ({@code sha256sum -c} reads it too).
+   *
+   * @throws IOException naming the weights file when the digests differ
+   */
+  private static void verifyChecksum(Path dir) throws IOException {
+    Path checksum = dir.resolve(CHECKSUM_FILE);
+    if (!Files.isRegularFile(checksum)) {
+      return;
+    }
+    String line = Files.readString(checksum, StandardCharsets.US_ASCII).strip();
+    String expected = line.split("\\s+", 2)[0];
+    Path weights = dir.resolve(WEIGHTS_FILE);
+    String actual;
+    try {
+      actual = DataFingerprint.sha256(weights);
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
+    }
+    if (!actual.equals(expected)) {
+      throw new IOException(
+          weights
+              + ": SHA-256 mismatch: "
+              + CHECKSUM_FILE
+              + " says "
+              + expected
+              + ", the file hashes to "
+              + actual
+              + " (the weights were damaged after they were saved)");
+    }
   }
 
   /**

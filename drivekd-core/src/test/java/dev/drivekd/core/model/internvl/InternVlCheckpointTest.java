@@ -18,6 +18,7 @@ import dev.drivekd.core.io.SafeTensors;
 import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.VlmBatch;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -165,8 +166,31 @@ class InternVlCheckpointTest {
           new LinkedHashMap<>(SafeTensors.read(saved.resolve("model.safetensors"), sub).tensors());
       edit.accept(sub, tensors);
       SafeTensors.write(saved.resolve("model.safetensors"), tensors, Map.of());
+      // a weights file written by another tool comes without drivekd's checksum
+      Files.delete(saved.resolve(InternVlModel.CHECKSUM_FILE));
     }
     return saved;
+  }
+
+  @Test
+  void aBitFlippedInSavedWeightsIsRefusedByTheirChecksum() throws IOException {
+    Path saved = dir.resolve("flipped");
+    try (InternVlModel model = InternVlModel.create(CONFIG, Device.cpu(), 1)) {
+      model.save(saved);
+    }
+    Path weights = saved.resolve(InternVlModel.WEIGHTS_FILE);
+    assertTrue(
+        Files.readString(saved.resolve(InternVlModel.CHECKSUM_FILE))
+            .endsWith("  model.safetensors\n"));
+    InternVlModel.load(saved, Device.cpu()).close();
+    byte[] bytes = Files.readAllBytes(weights);
+    bytes[bytes.length - 5] ^= 0x10; // inside the last tensor's float32 values
+    Files.write(weights, bytes);
+    IOException e = assertThrows(IOException.class, () -> InternVlModel.load(saved, Device.cpu()));
+    assertTrue(e.getMessage().startsWith(weights + ": SHA-256 mismatch"), e.getMessage());
+    // without the checksum (weights from another tool) the same file loads: the format has none
+    Files.delete(saved.resolve(InternVlModel.CHECKSUM_FILE));
+    InternVlModel.load(saved, Device.cpu()).close();
   }
 
   @Test

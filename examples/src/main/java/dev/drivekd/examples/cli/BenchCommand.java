@@ -5,6 +5,7 @@ import dev.drivekd.examples.bench.EvalBench;
 import dev.drivekd.examples.bench.FaultsBench;
 import dev.drivekd.examples.bench.GradprojBench;
 import dev.drivekd.examples.bench.ModelBench;
+import dev.drivekd.examples.bench.SoakBench;
 import dev.drivekd.examples.bench.TrainerBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
       FaultsBench.class,
       GradprojBench.class,
       ModelBench.class,
+      SoakBench.class,
       TrainerBench.class
     })
 final class BenchCommand implements Runnable {

@@ -529,7 +529,9 @@ public final class CheckpointStore {
     }
     CheckpointManifest manifest;
     try {
-      manifest = JSON.readValue(file.toFile(), CheckpointManifest.class);
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        manifest = JSON.readValue(in, CheckpointManifest.class);
+      }
     } catch (IOException e) {
       throw new CheckpointException(file, "not a readable manifest: " + describe(e), e);
     }
@@ -572,7 +574,9 @@ public final class CheckpointStore {
   private static <T> T readJson(Path dir, CheckpointManifest manifest, String part, Class<T> type) {
     Path file = partFile(dir, manifest.find(part));
     try {
-      return JSON.readValue(file.toFile(), type);
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        return JSON.readValue(in, type);
+      }
     } catch (IOException | RuntimeException e) {
       throw new CheckpointException(file, "not a readable " + part + " record: " + describe(e), e);
     }

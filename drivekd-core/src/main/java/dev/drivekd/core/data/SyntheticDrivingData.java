@@ -74,7 +74,8 @@ public final class SyntheticDrivingData {
     return DrivingDatasetReader.builder().optDataRoot(dir).build().read(file);
   }
 
-  private static BufferedImage noise(int side, Random random) {
+  /** A {@code side} x {@code side} RGB image of uniform random pixels. */
+  public static BufferedImage noise(int side, Random random) {
     BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < side; y++) {
       for (int x = 0; x < side; x++) {

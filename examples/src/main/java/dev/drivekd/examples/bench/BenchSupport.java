@@ -1,5 +1,9 @@
 package dev.drivekd.examples.bench;
 
+import dev.drivekd.core.image.ImagePipeline;
+import dev.drivekd.core.model.BatchEncoder;
+import dev.drivekd.core.model.ModelCard;
+import dev.drivekd.core.text.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,6 +15,15 @@ import java.util.stream.Stream;
 final class BenchSupport {
 
   private BenchSupport() {}
+
+  /** The trainer's encoder for a model: its image size and tokens per image, {@code tokenizer}. */
+  static BatchEncoder encoder(Tokenizer tokenizer, ModelCard card) {
+    return BatchEncoder.builder()
+        .setTokenizer(tokenizer)
+        .setImagePipeline(ImagePipeline.imageNet(card.imageSize()))
+        .setModel(card)
+        .build();
+  }
 
   /** {@code v} to three decimals, as figures are printed and stored. */
   static double round(double v) {

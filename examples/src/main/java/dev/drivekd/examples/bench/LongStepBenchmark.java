@@ -14,6 +14,7 @@ import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
 import dev.drivekd.core.data.DrivingSample;
+import dev.drivekd.core.data.SyntheticDrivingData;
 import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ForwardRequest;
@@ -32,7 +33,6 @@ import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.teachers.cache.CachedTeacherTargets;
 import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
 import dev.drivekd.teachers.panel.TeacherPanel;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -132,11 +132,7 @@ final class LongStepBenchmark implements AutoCloseable {
   }
 
   BatchEncoder encoder(ModelCard card) {
-    return BatchEncoder.builder()
-        .setTokenizer(tokenizer)
-        .setImagePipeline(ImagePipeline.imageNet(card.imageSize()))
-        .setModel(card)
-        .build();
+    return BenchSupport.encoder(tokenizer, card);
   }
 
   /**
@@ -345,7 +341,8 @@ final class LongStepBenchmark implements AutoCloseable {
           String name = "s" + i + "_cam" + k + ".png";
           Path file = dir.resolve(name);
           if (!Files.exists(file)) {
-            ImageIO.write(noise(side, new Random(i * 31L + k)), "png", file.toFile());
+            ImageIO.write(
+                SyntheticDrivingData.noise(side, new Random(i * 31L + k)), "png", file.toFile());
           }
           paths.add(name);
           content.append("<image>\n");
@@ -376,16 +373,6 @@ final class LongStepBenchmark implements AutoCloseable {
       b.append(vocabulary.get(random.nextInt(vocabulary.size())));
     }
     return b.toString();
-  }
-
-  private static BufferedImage noise(int side, Random random) {
-    BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < side; y++) {
-      for (int x = 0; x < side; x++) {
-        image.setRGB(x, y, random.nextInt(1 << 24));
-      }
-    }
-    return image;
   }
 
   /** 2,000 pronounceable lowercase words of two or three syllables, each one token. */

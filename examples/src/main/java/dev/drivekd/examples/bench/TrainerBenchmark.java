@@ -8,7 +8,6 @@ import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.data.SyntheticDrivingData;
-import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.VisionLanguageModel;
@@ -157,11 +156,7 @@ final class TrainerBenchmark implements AutoCloseable {
   }
 
   BatchEncoder encoder(ModelCard card) {
-    return BatchEncoder.builder()
-        .setTokenizer(tokenizer)
-        .setImagePipeline(ImagePipeline.imageNet(card.imageSize()))
-        .setModel(card)
-        .build();
+    return BenchSupport.encoder(tokenizer, card);
   }
 
   /** Precomputes the panel's targets into {@code cacheDir}; returns the seconds it took. */

@@ -245,6 +245,16 @@ public final class TokenLayout {
     return HostData.owned(manager.create(data, new Shape(lengths.length, paddedLength)));
   }
 
+  /** Whether every sample fills the padded length: no padding, every pair of positions valid. */
+  public boolean isUnpadded() {
+    for (int length : lengths) {
+      if (length != paddedLength) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Number of vision positions of sample {@code b}. */
   public int imageTokenCount(int b) {
     int count = 0;

@@ -99,13 +99,18 @@ public abstract class AttentionLoss extends DistillationLoss {
           DataType type = LossSupport.computeType(student);
           NDArray s = LossSupport.as(student, type);
           NDArray t = LossSupport.as(teacher.stopGradient(), type);
-          NDArray mask = layout.regionMask(region, student.getManager(), type); // shared: no close
+          // a full map of an unpadded batch compares every pair: no mask to build or multiply
+          NDArray mask =
+              region == PairRegion.FULL_MAP && layout.isUnpadded()
+                  ? null
+                  : layout.regionMask(region, student.getManager(), type); // shared: no close
           return compare(s, t, mask);
         });
   }
 
   /**
-   * Compares maps of one dtype under a 0/1 mask of the same dtype.
+   * Compares maps of one dtype under a 0/1 mask of the same dtype, or over every pair when {@code
+   * mask} is null (the same values, bit for bit, as an all-ones mask gives).
    *
    * @return {@code [B]}
    */
@@ -119,7 +124,12 @@ public abstract class AttentionLoss extends DistillationLoss {
     @Override
     protected NDArray compare(NDArray student, NDArray teacher, NDArray mask) {
       int[] pairs = {1, 2};
-      NDArray squared = student.sub(teacher).square().mul(mask).sum(pairs);
+      NDArray squares = student.sub(teacher).square();
+      if (mask == null) {
+        long n = student.getShape().get(1) * student.getShape().get(2);
+        return Scalars.div(squares.sum(pairs), n);
+      }
+      NDArray squared = squares.mul(mask).sum(pairs);
       return squared.div(Scalars.maximum(mask.sum(pairs), 1));
     }
   }
@@ -132,6 +142,9 @@ public abstract class AttentionLoss extends DistillationLoss {
     @Override
     protected NDArray compare(NDArray student, NDArray teacher, NDArray mask) {
       int[] pairs = {1, 2};
+      if (mask == null) {
+        return Cosine.oneMinus(student, teacher, pairs);
+      }
       NDArray a = student.mul(mask);
       NDArray b = teacher.mul(mask);
       NDArray nonEmpty = mask.sum(pairs).gt(0).toType(mask.getDataType(), false);

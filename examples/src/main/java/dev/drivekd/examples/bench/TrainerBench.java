@@ -99,6 +99,15 @@ public final class TrainerBench implements Callable<Integer> {
               + " length).")
   boolean shortOnly;
 
+  @Option(
+      names = "--tiny",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Measure the student-tiny configurations (default); --no-tiny runs only the lengths.")
+  boolean tiny;
+
   @Option(names = "--memory-only", hidden = true, description = "Child mode: one peak only.")
   String memoryOnly;
 
@@ -124,7 +133,8 @@ public final class TrainerBench implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Path work = Files.createTempDirectory("drivekd-bench-trainer");
     try {
-      Map<String, Object> figures = measure(work, err);
+      Map<String, Object> figures =
+          tiny ? measure(work, err) : new java.util.LinkedHashMap<>(Map.of("benchmark", "trainer"));
       if (!shortOnly) {
         figures.putAll(
             new LongStepFigures(longSamples, longRepeats, line -> progress(err, line))
@@ -134,7 +144,9 @@ public final class TrainerBench implements Callable<Integer> {
         out.println(
             JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
       } else {
-        printTable(out, figures);
+        if (tiny) {
+          printTable(out, figures);
+        }
         LongStepFigures.print(out, figures);
       }
       out.flush();

@@ -15,7 +15,10 @@ import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.train.DistillationRecipe;
+import dev.drivekd.core.train.checkpoint.DurableFiles;
 import dev.drivekd.teachers.panel.TeacherPanel;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -226,15 +229,56 @@ public final class TeacherTargetPrecomputer {
   }
 
   /**
-   * Computes and writes the targets of every sample of {@code dataset} into the empty folder {@code
-   * directory}, then the index.
+   * Computes and writes the targets of every sample of {@code dataset}, then the index, into a
+   * sibling folder {@code <directory>}{@value #PARTIAL_SUFFIX}, which is renamed to {@code
+   * directory} once finished: a run that dies leaves no folder under the cache's name, and the next
+   * run removes the leftover (with a warning) and starts over.
    *
+   * @param directory the cache folder: absent or empty
    * @return the index written
-   * @throws IllegalStateException naming the sample and its record when a sample fails (the folder
-   *     then holds no index)
+   * @throws IllegalStateException naming the sample and its record when a sample fails (no cache
+   *     folder is then made)
    * @throws TeacherCacheException when the folder is not empty or writing fails
    */
   public CacheIndex precompute(DrivingDataset dataset, Path directory) {
+    Path target = directory.toAbsolutePath().normalize();
+    Path partial = target.resolveSibling(target.getFileName() + PARTIAL_SUFFIX);
+    try {
+      if (Files.isDirectory(target)) {
+        try (java.util.stream.Stream<Path> entries = Files.list(target)) {
+          if (entries.findAny().isPresent()) {
+            throw new TeacherCacheException(
+                target,
+                null,
+                "a new cache needs an empty folder (this one holds files; a finished cache is"
+                    + " never overwritten)",
+                null);
+          }
+        }
+      }
+      if (Files.exists(partial)) {
+        LOG.warn("removing {}, left by a precompute that did not finish", partial);
+        DurableFiles.deleteRecursively(partial);
+      }
+    } catch (IOException e) {
+      throw new TeacherCacheException(target, null, "cannot prepare the cache folder: " + e, e);
+    }
+    CacheIndex index = precomputeInto(dataset, partial);
+    try {
+      Files.deleteIfExists(target); // an empty folder given by the caller
+      DurableFiles.moveAtomically(partial, target, false);
+    } catch (IOException e) {
+      throw new TeacherCacheException(
+          target, null, "the finished cache in " + partial + " could not be renamed: " + e, e);
+    }
+    LOG.info("teacher-target cache {} finished: {} samples", target, index.samples());
+    return index;
+  }
+
+  /** The suffix of the folder a cache is written into until it is finished. */
+  public static final String PARTIAL_SUFFIX = ".partial";
+
+  private CacheIndex precomputeInto(DrivingDataset dataset, Path directory) {
     String dataSha =
         datasetFingerprint != null
             ? datasetFingerprint
@@ -276,9 +320,7 @@ public final class TeacherTargetPrecomputer {
           lastLog = now;
         }
       }
-      CacheIndex index = writer.finish();
-      LOG.info("teacher-target cache {} finished: {} samples", directory, index.samples());
-      return index;
+      return writer.finish();
     }
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drivekd.core.train.checkpoint.CheckpointException;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.checkpoint.StoredCheckpoint;
+import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -336,7 +337,7 @@ final class FaultCampaign {
 
   /** Where {@code cache-teachers} writes a cache before renaming it into place. */
   private static Path partial(Path cache) {
-    return cache.resolveSibling(cache.getFileName() + ".partial");
+    return cache.resolveSibling(cache.getFileName() + TeacherTargetPrecomputer.PARTIAL_SUFFIX);
   }
 
   private static boolean sameFiles(Path a, Path b) throws IOException {

@@ -51,6 +51,13 @@ public final class SoakBench implements Callable<Integer> {
       description = "Micro-steps before the baseline (default: a tenth of --steps).")
   int warmup;
 
+  @Option(
+      names = "--modes",
+      split = ",",
+      defaultValue = "live,cached",
+      description = "Teacher modes to soak, in turn (default: ${DEFAULT-VALUE}).")
+  List<String> modes;
+
   @Option(names = "--only", hidden = true, description = "Child mode: live or cached.")
   String only;
 
@@ -95,7 +102,11 @@ public final class SoakBench implements Callable<Integer> {
       m.put("warmup_steps", warm);
       m.put("student", TrainerBenchmark.STUDENT);
       m.put("teachers", "3 x " + TrainerBenchmark.TEACHER + ", AGP, accumulation 1");
-      for (String mode : List.of("live", "cached")) {
+      for (String mode : modes) {
+        if (!mode.equals("live") && !mode.equals("cached")) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "--modes takes live and cached, not " + mode);
+        }
         err.println("[bench] soak: " + steps + " micro-steps, " + mode + " teachers, child JVM");
         err.flush();
         String line =
@@ -119,7 +130,7 @@ public final class SoakBench implements Callable<Integer> {
       if (json) {
         out.println(JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
       } else {
-        for (String mode : List.of("live", "cached")) {
+        for (String mode : modes) {
           @SuppressWarnings("unchecked")
           Map<String, Object> f = (Map<String, Object>) m.get(mode);
           out.printf(
@@ -209,6 +220,12 @@ public final class SoakBench implements Callable<Integer> {
           ResidentMemory.available()
               ? BenchSupport.round((rssEnd - marks[1]) / (1024.0 * 1024.0))
               : Double.NaN);
+      List<Double> trace = new ArrayList<>();
+      int twentieth = Math.max(1, n / 20);
+      for (int from = 0; from + twentieth <= n; from += twentieth) {
+        trace.add(BenchSupport.round(meanMs(stepNanos, from, from + twentieth)));
+      }
+      f.put("step_ms_trace", trace);
       f.put("first_block_ms_per_step", BenchSupport.round(first));
       f.put("last_block_ms_per_step", BenchSupport.round(lastBlock));
       f.put("last_to_first_block_ratio", BenchSupport.round(lastBlock / first));

@@ -1,6 +1,5 @@
 package dev.drivekd.examples.cli;
 
-import dev.drivekd.core.train.checkpoint.DurableFiles;
 import dev.drivekd.examples.recipe.Recipe;
 import dev.drivekd.examples.recipe.RecipeReader;
 import dev.drivekd.examples.recipe.RecipeRun;
@@ -12,8 +11,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,11 +29,6 @@ import picocli.CommandLine.Option;
 final class CacheTeachersCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-  /** The suffix of the folder a cache is written into before it is complete. */
-  static final String PARTIAL_SUFFIX = ".partial";
-
-  private static final Logger LOG = LoggerFactory.getLogger(CacheTeachersCommand.class);
 
   @Option(names = "--recipe", required = true, description = "The recipe file (YAML).")
   Path recipeFile;
@@ -65,13 +57,6 @@ final class CacheTeachersCommand implements Callable<Integer> {
               + cache.toAbsolutePath()
               + " exists already: remove it or name another");
     }
-    // written into a sibling folder and renamed when finished: a killed run leaves no folder
-    // under the recipe's name (train refuses to start), and running this again starts over
-    Path partial = cache.resolveSibling(cache.getFileName() + PARTIAL_SUFFIX);
-    if (Files.exists(partial)) {
-      LOG.warn("removing {}, left by a cache-teachers run that did not finish", partial);
-      DurableFiles.deleteRecursively(partial);
-    }
     try (RecipeRun run = RecipeRun.open(recipeFile.toString(), recipe)) {
       long began = System.nanoTime();
       CacheIndex index =
@@ -82,8 +67,7 @@ final class CacheTeachersCommand implements Callable<Integer> {
               .setStudent(run.student().card())
               .optCapabilities(run.cachedCapabilities())
               .build()
-              .precompute(run.dataset(), partial);
-      DurableFiles.moveAtomically(partial, cache, false);
+              .precompute(run.dataset(), cache); // via a .partial folder, renamed when done
       Map<String, Object> f = new LinkedHashMap<>();
       f.put("cache", cache.toAbsolutePath().toString());
       f.put("samples", run.dataset().size());

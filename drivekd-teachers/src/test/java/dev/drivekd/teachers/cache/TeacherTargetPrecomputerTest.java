@@ -253,7 +253,8 @@ class TeacherTargetPrecomputerTest {
       assertTrue(t.getMessage().contains("would not see the same token sequence"), t.getMessage());
     }
 
-    // a failing sample is named, and the folder is left without an index
+    // a failing sample is named, and no folder of the cache's name is made: the unfinished
+    // cache stays in <cache>.partial, without an index, until the next precompute removes it
     Path cacheDir = dir.resolve("broken");
     ModelCard card = student.card();
     BatchEncoder tooShort =
@@ -271,8 +272,21 @@ class TeacherTargetPrecomputerTest {
     IllegalStateException s =
         assertThrows(IllegalStateException.class, () -> p.precompute(f.dataset, cacheDir));
     assertTrue(s.getMessage().startsWith("sample 0 (record 0 of "), s.getMessage());
-    assertTrue(Files.exists(cacheDir));
-    assertFalse(Files.exists(cacheDir.resolve(CacheIndex.FILE_NAME)));
+    assertFalse(Files.exists(cacheDir));
+    Path partial = dir.resolve("broken" + TeacherTargetPrecomputer.PARTIAL_SUFFIX);
+    assertTrue(Files.isDirectory(partial));
+    assertFalse(Files.exists(partial.resolve(CacheIndex.FILE_NAME)));
+    // the next precompute starts over and renames a finished cache into place
+    CacheIndex index =
+        TeacherTargetPrecomputer.builder()
+            .setTeachers(TeacherPanel.single(a))
+            .setStudent(card)
+            .setEncoder(f.encoder(card))
+            .build()
+            .precompute(f.dataset, cacheDir);
+    assertEquals(f.dataset.size(), index.samples());
+    assertTrue(Files.exists(cacheDir.resolve(CacheIndex.FILE_NAME)));
+    assertFalse(Files.exists(partial));
   }
 
   @Test

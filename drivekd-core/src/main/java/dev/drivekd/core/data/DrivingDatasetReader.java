@@ -78,13 +78,7 @@ public final class DrivingDatasetReader {
     for (int i = 0; i < items.size(); i++) {
       assignments.add(types.resolve(items.get(i), file, positions.get(i)));
     }
-    Path imageRoot = dataRoot != null ? dataRoot : file.toAbsolutePath().getParent();
-    SampleParser parser =
-        new SampleParser(
-            file,
-            new ImagePathResolver(imageRoot, imageCheckPolicy),
-            warnings::add,
-            lenientImageEntries);
+    SampleParser parser = parser(file, warnings);
     List<DrivingSample> samples = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       samples.add(parser.parse(items.get(i), positions.get(i), assignments.get(i)));
@@ -136,13 +130,7 @@ public final class DrivingDatasetReader {
       return new Check(List.of(), List.of(e), List.of(), 0);
     }
     QuestionTypeResolver types = new QuestionTypeResolver(unknownTypePolicy);
-    Path imageRoot = dataRoot != null ? dataRoot : file.toAbsolutePath().getParent();
-    SampleParser parser =
-        new SampleParser(
-            file,
-            new ImagePathResolver(imageRoot, imageCheckPolicy),
-            warnings::add,
-            lenientImageEntries);
+    SampleParser parser = parser(file, warnings);
     for (int i = 0; i < items.size(); i++) {
       try {
         TypeAssignment type = types.resolve(items.get(i), file, positions.get(i));
@@ -156,6 +144,16 @@ public final class DrivingDatasetReader {
           DatasetException.forFile(file, "no records: expected at least one JSON object", null));
     }
     return new Check(samples, problems, warnings, records);
+  }
+
+  /** The parser of {@code file}'s records: images under the data root, warnings into the list. */
+  private SampleParser parser(Path file, List<DatasetWarning> warnings) {
+    Path imageRoot = dataRoot != null ? dataRoot : file.toAbsolutePath().getParent();
+    return new SampleParser(
+        file,
+        new ImagePathResolver(imageRoot, imageCheckPolicy),
+        warnings::add,
+        lenientImageEntries);
   }
 
   private static JsonNode parse(Path file) {

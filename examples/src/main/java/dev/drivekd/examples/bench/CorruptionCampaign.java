@@ -5,7 +5,6 @@ import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.engine.ComputeDevice;
-import dev.drivekd.core.image.ImagePipeline;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
@@ -244,12 +243,7 @@ final class CorruptionCampaign {
                         dev.drivekd.core.data.Capability.PLANNING))
                 .open();
         NDManager m = NDManager.newBaseManager(ComputeDevice.select())) {
-      BatchEncoder encoder =
-          BatchEncoder.builder()
-              .setTokenizer(tokenizer)
-              .setImagePipeline(ImagePipeline.imageNet(student.card().imageSize()))
-              .setModel(student.card())
-              .build();
+      BatchEncoder encoder = BenchSupport.encoder(tokenizer, student.card());
       dev.drivekd.core.train.DistillationRecipe recipe =
           dev.drivekd.core.train.DistillationRecipe.paper();
       for (int i = 0; i < dataset.size(); i++) {

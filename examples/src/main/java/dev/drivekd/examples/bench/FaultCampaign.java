@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  * <p><b>Training.</b> An uninterrupted run gives the reference weights. The same recipe (checkpoint
  * after every optimizer step, so that many kills land inside a checkpoint write) is then started,
  * killed with SIGKILL after a seeded random delay, and resumed with {@code --resume}, {@code kills}
- * times, and finally resumed to its end. After each kill every checkpoint folder is verified
+ * times (fewer only if the run reaches its end first), and finally resumed to its end. After each kill every checkpoint folder is verified
  * (manifest, sizes, SHA-256); the next resume's metrics header says which step it resumed from,
  * which must be a verified one. At the end the weights must equal the reference's bit for bit.
  *
@@ -113,9 +113,10 @@ final class FaultCampaign {
     if (firstCheckpointMs < 0) {
       firstCheckpointMs = wholeMs / 2;
     }
-    // kills spread so that about `kills` attempts cover the training part of the run
+    // kills spread so that `kills` attempts cover about half of the training part of the run:
+    // the run rarely reaches its end before the last kill, and the final resume trains the rest
     long trainingMs = Math.max(1, wholeMs - firstCheckpointMs);
-    long window = Math.max(1, 2 * trainingMs / Math.max(1, kills));
+    long window = Math.max(1, trainingMs / Math.max(1, kills));
 
     Path killed = recipe(work, data, "killed", null, epochs);
     Path runDir = work.resolve("runs/killed");

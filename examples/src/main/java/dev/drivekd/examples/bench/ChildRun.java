@@ -2,10 +2,8 @@ package dev.drivekd.examples.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -15,25 +13,12 @@ import java.util.concurrent.TimeUnit;
  */
 record ChildRun(Process process, Path log) {
 
-  private static final String MAIN = "dev.drivekd.examples.cli.DriveKdCommand";
+  /** The {@code drivekd} command's main class. */
+  static final String MAIN = "dev.drivekd.examples.cli.DriveKdCommand";
 
   static ChildRun start(Path log, List<String> args) throws IOException {
-    String java =
-        ProcessHandle.current()
-            .info()
-            .command()
-            .orElseThrow(() -> new IllegalStateException("cannot find this JVM's executable"));
-    List<String> command = new ArrayList<>();
-    command.add(java);
-    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (option.startsWith("-D") || option.startsWith("-Xm")) {
-        command.add(option);
-      }
-    }
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(MAIN);
-    command.addAll(args);
+    List<String> command =
+        ChildJvm.command(o -> o.startsWith("-D") || o.startsWith("-Xm"), List.of(), MAIN, args);
     Process p =
         new ProcessBuilder(command)
             .redirectErrorStream(true)

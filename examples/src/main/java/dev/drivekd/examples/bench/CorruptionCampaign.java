@@ -1,14 +1,17 @@
 package dev.drivekd.examples.bench;
 
 import ai.djl.ndarray.NDManager;
+import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingDataset;
 import dev.drivekd.core.data.DrivingDatasetReader;
 import dev.drivekd.core.data.DrivingSample;
 import dev.drivekd.core.engine.ComputeDevice;
 import dev.drivekd.core.model.BatchEncoder;
 import dev.drivekd.core.model.VlmBatch;
+import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.WordTokenizer;
+import dev.drivekd.core.train.DistillationRecipe;
 import dev.drivekd.core.train.checkpoint.Checkpoint;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.checkpoint.StoredCheckpoint;
@@ -19,11 +22,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -56,7 +63,7 @@ final class CorruptionCampaign {
     void apply(Path file) throws IOException {
       byte[] bytes = Files.readAllBytes(file);
       switch (this) {
-        case TRUNCATED -> Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        case TRUNCATED -> Files.write(file, Arrays.copyOf(bytes, bytes.length / 2));
         case BIT_FLIP -> {
           if (bytes.length > 0) {
             bytes[bytes.length / 2] ^= 0x10;
@@ -107,6 +114,13 @@ final class CorruptionCampaign {
     }
     StoredCheckpoint newest = stored.get(stored.size() - 1);
 
+    // what the cache cases read besides the cache, read once
+    DrivingDataset dataset =
+        DrivingDatasetReader.builder()
+            .optDataRoot(data)
+            .build()
+            .read(data.resolve("labelled.json"));
+    WordTokenizer tokenizer = WordTokenizer.load(data.resolve("tokenizer.json"));
     List<Case> cases = new ArrayList<>();
     for (Damage damage : Damage.values()) {
       try (Stream<Path> parts = Files.list(newest.directory())) {
@@ -122,7 +136,7 @@ final class CorruptionCampaign {
       }
       try (Stream<Path> files = Files.list(cache)) {
         for (Path f : files.sorted().toList()) {
-          cases.add(cacheCase(work, cache, f.getFileName().toString(), data, damage));
+          cases.add(cacheCase(work, cache, f.getFileName().toString(), dataset, tokenizer, damage));
         }
       }
       cases.add(tokenizerCase(work, data.resolve("tokenizer.json"), damage));
@@ -216,43 +230,37 @@ final class CorruptionCampaign {
     }
   }
 
-  private Case cacheCase(Path work, Path cache, String name, Path data, Damage damage)
+  private Case cacheCase(
+      Path work,
+      Path cache,
+      String name,
+      DrivingDataset dataset,
+      WordTokenizer tokenizer,
+      Damage damage)
       throws IOException {
     Path copy = fresh(work, cache);
     Path target = copy.resolve(name);
     damage.apply(target);
-    DrivingDataset dataset =
-        DrivingDatasetReader.builder()
-            .optDataRoot(data)
-            .build()
-            .read(data.resolve("labelled.json"));
-    WordTokenizer tokenizer = WordTokenizer.load(data.resolve("tokenizer.json"));
     try (InternVlModel student =
             InternVlModel.create(
-                dev.drivekd.core.model.internvl.InternVlConfig.preset("student-tiny")
-                    .withTokenizer(tokenizer.identity()),
+                InternVlConfig.preset("student-tiny").withTokenizer(tokenizer.identity()),
                 ComputeDevice.select(),
                 1);
         CachedTeacherTargets cached =
             CachedTeacherTargets.builder(copy)
                 .setStudent(student.card())
                 .setDataset(dataset)
-                .optCapabilities(
-                    java.util.EnumSet.of(
-                        dev.drivekd.core.data.Capability.PERCEPTION,
-                        dev.drivekd.core.data.Capability.PLANNING))
+                .optCapabilities(EnumSet.of(Capability.PERCEPTION, Capability.PLANNING))
                 .open();
         NDManager m = NDManager.newBaseManager(ComputeDevice.select())) {
       BatchEncoder encoder = BenchSupport.encoder(tokenizer, student.card());
-      dev.drivekd.core.train.DistillationRecipe recipe =
-          dev.drivekd.core.train.DistillationRecipe.paper();
+      DistillationRecipe recipe = DistillationRecipe.paper();
       for (int i = 0; i < dataset.size(); i++) {
         DrivingSample sample = dataset.get(i);
         VlmBatch batch =
             encoder.encodeSamples(m, List.of(sample), BatchEncoder.PromptMode.TRAINING);
-        Map<dev.drivekd.core.data.Capability, java.util.SortedSet<Integer>> layers =
-            new java.util.EnumMap<>(dev.drivekd.core.data.Capability.class);
-        for (dev.drivekd.core.data.Capability c : cached.capabilities()) {
+        Map<Capability, SortedSet<Integer>> layers = new EnumMap<>(Capability.class);
+        for (Capability c : cached.capabilities()) {
           layers.put(c, recipe.teacherLayers(c, student.card().depth(), cached.card(c).depth()));
         }
         cached.targets(i, sample, batch, layers);

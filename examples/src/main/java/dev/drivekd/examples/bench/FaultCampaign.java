@@ -27,9 +27,10 @@ import java.util.stream.Stream;
  * <p><b>Training.</b> An uninterrupted run gives the reference weights. The same recipe (checkpoint
  * after every optimizer step, so that many kills land inside a checkpoint write) is then started,
  * killed with SIGKILL after a seeded random delay, and resumed with {@code --resume}, {@code kills}
- * times (fewer only if the run reaches its end first), and finally resumed to its end. After each kill every checkpoint folder is verified
- * (manifest, sizes, SHA-256); the next resume's metrics header says which step it resumed from,
- * which must be a verified one. At the end the weights must equal the reference's bit for bit.
+ * times (fewer only if the run reaches its end first), and finally resumed to its end. After each
+ * kill every checkpoint folder is verified (manifest, sizes, SHA-256); the next resume's metrics
+ * header says which step it resumed from, which must be a verified one. At the end the weights must
+ * equal the reference's bit for bit.
  *
  * <p><b>Teacher cache.</b> {@code cache-teachers} is killed {@code cacheKills} times at random
  * moments; after each kill the recipe's cache folder must not exist (a partial cache is never

@@ -1,8 +1,6 @@
 package dev.drivekd.examples.bench;
 
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,25 +34,14 @@ final class MeasuringProcess {
    * {@code -XX:+AlwaysPreTouch}.
    */
   static String run(String mainClass, List<String> jvmOptions, List<String> args) throws Exception {
-    String java =
-        ProcessHandle.current()
-            .info()
-            .command()
-            .orElseThrow(() -> new IllegalStateException("Cannot find this JVM's executable"));
     boolean ownHeap = jvmOptions.stream().anyMatch(o -> o.startsWith("-Xm"));
-    List<String> command = new ArrayList<>();
-    command.add(java);
-    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      // heap options given for the child replace this JVM's
-      if (!ownHeap || !(option.startsWith("-Xm") || option.startsWith("-XX:+AlwaysPreTouch"))) {
-        command.add(option);
-      }
-    }
-    command.addAll(jvmOptions);
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(mainClass);
-    command.addAll(args);
+    // heap options given for the child replace this JVM's
+    List<String> command =
+        ChildJvm.command(
+            o -> !ownHeap || !(o.startsWith("-Xm") || o.startsWith("-XX:+AlwaysPreTouch")),
+            jvmOptions,
+            mainClass,
+            args);
     ProcessBuilder pb =
         new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.INHERIT)

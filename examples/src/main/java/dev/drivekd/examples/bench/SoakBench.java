@@ -111,7 +111,7 @@ public final class SoakBench implements Callable<Integer> {
         err.flush();
         String line =
             MeasuringProcess.run(
-                "dev.drivekd.examples.cli.DriveKdCommand",
+                ChildRun.MAIN,
                 List.of(
                     "bench",
                     "soak",

@@ -134,7 +134,7 @@ public final class TrainerBench implements Callable<Integer> {
     Path work = Files.createTempDirectory("drivekd-bench-trainer");
     try {
       Map<String, Object> figures =
-          tiny ? measure(work, err) : new java.util.LinkedHashMap<>(Map.of("benchmark", "trainer"));
+          tiny ? measure(work, err) : new LinkedHashMap<>(Map.of("benchmark", "trainer"));
       if (!shortOnly) {
         figures.putAll(
             new LongStepFigures(longSamples, longRepeats, line -> progress(err, line))

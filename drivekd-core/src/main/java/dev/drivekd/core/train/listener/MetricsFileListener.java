@@ -7,6 +7,8 @@ import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,8 +118,8 @@ public final class MetricsFileListener implements DistillationListener, Closeabl
     if (!Files.isRegularFile(file) || Files.size(file) == 0) {
       return false;
     }
-    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
-      java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+    try (FileChannel channel = FileChannel.open(file)) {
+      ByteBuffer last = ByteBuffer.allocate(1);
       channel.read(last, channel.size() - 1);
       return last.get(0) != '\n';
     }

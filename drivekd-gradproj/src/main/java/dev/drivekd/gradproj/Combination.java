@@ -31,6 +31,18 @@ final class Combination {
     return new Combination(c, present);
   }
 
+  /**
+   * {@code sum_k c[k] * g_k} as one backward pass of {@code sum_k c[k] * L_k} forms it: present
+   * wherever some task reaches the parameters.
+   */
+  static Combination ofRawCoefficients(GramMatrices gram, double[] c) {
+    Combination sum = absent(gram);
+    for (int k = 0; k < c.length; k++) {
+      sum = sum.plus(task(gram, k, c[k]));
+    }
+    return sum;
+  }
+
   /** The absent vector (None everywhere). */
   static Combination absent(GramMatrices gram) {
     return new Combination(

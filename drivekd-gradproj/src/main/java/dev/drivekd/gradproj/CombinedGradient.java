@@ -45,6 +45,41 @@ public final class CombinedGradient implements AutoCloseable {
     return total.coefficients[patterns.patternOf(param)].clone();
   }
 
+  /**
+   * The per-task loss multipliers whose one backward pass comes closest to this combined gradient
+   * (exact where the combination is the same on every support pattern); see {@link
+   * LossCoefficients}. Costs one host synchronisation if the combine had none (the plain sum).
+   */
+  public LossCoefficients lossCoefficients() {
+    double[] weights = new double[gradients.taskCount()];
+    for (int k = 0; k < weights.length; k++) {
+      weights[k] = gradients.weight(k);
+    }
+    return LossCoefficients.fit(gradients.tasks(), weights, total, withDotProducts());
+  }
+
+  /**
+   * Cosine between {@code sum_k raw[k] * g_k} over this combine's task gradients and the combined
+   * gradient: how well one backward with these loss multipliers (for instance ones reused from an
+   * earlier micro-step) would have stood in for this combine. NaN when either vector is zero.
+   */
+  public double cosineWith(double[] raw) {
+    if (raw.length != gradients.taskCount()) {
+      throw new IllegalArgumentException(
+          raw.length + " coefficients for " + gradients.taskCount() + " tasks");
+    }
+    GramMatrices gram = withDotProducts();
+    return LossCoefficients.cosine(Combination.ofRawCoefficients(gram, raw), total, gram);
+  }
+
+  /**
+   * The patterns of this combine with their Gram matrices: the combine's own view (dense or not)
+   * when it computed them, else the snapshot's (same pattern order, as both follow the presence).
+   */
+  private GramMatrices withDotProducts() {
+    return patterns.hasGrams() ? patterns : gradients.gram();
+  }
+
   /** What the combine did. */
   public ProjectionReport report() {
     return report;

@@ -17,6 +17,7 @@ import java.util.Map;
 public abstract class GradientProjection {
   boolean dense;
   boolean averageCapabilities;
+  int refreshEvery = 1;
   final ShuffleRandom random = new ShuffleRandom(42);
 
   GradientProjection() {}
@@ -65,6 +66,28 @@ public abstract class GradientProjection {
     return this;
   }
 
+  /**
+   * Amortised projection: a training loop runs the full combine (one backward per task) on every
+   * {@code microSteps}-th micro-step of a kind and, on the micro-steps in between, a single
+   * backward of the task losses weighted by the last combine's {@link
+   * CombinedGradient#lossCoefficients() loss coefficients} (relative to the task weights, so that
+   * another sample's mixing entries still apply). 1 (the default) combines every micro-step. The
+   * combine itself is unchanged; this is a contract with the loop (drivekd's trainer honours it).
+   */
+  public GradientProjection optRefreshEvery(int microSteps) {
+    if (microSteps < 1) {
+      throw new IllegalArgumentException(
+          "the projection's refresh interval must be >= 1 micro-step, got " + microSteps);
+    }
+    this.refreshEvery = microSteps;
+    return this;
+  }
+
+  /** Micro-steps per full combine ({@link #optRefreshEvery}); 1 when not amortised. */
+  public int refreshEvery() {
+    return refreshEvery;
+  }
+
   /** Seeds the generator of the stage-2 orders (default 42). */
   public GradientProjection optSeed(long seed) {
     random.restore(seed);
@@ -88,6 +111,9 @@ public abstract class GradientProjection {
     options.put("method", name());
     options.put("dense", dense);
     options.put("averageCapabilities", averageCapabilities);
+    if (refreshEvery > 1) { // absent when not amortised: older runs' provenance stays comparable
+      options.put("refreshEvery", refreshEvery);
+    }
     return options;
   }
 

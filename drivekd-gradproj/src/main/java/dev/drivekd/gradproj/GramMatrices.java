@@ -176,6 +176,11 @@ final class GramMatrices {
     return new GramMatrices(taskCount, one, new int[] {full}, new double[][][] {total()});
   }
 
+  /** Whether the dot products were computed ({@link #patternsOnly} has none). */
+  boolean hasGrams() {
+    return grams != null;
+  }
+
   /** Whether any Gram entry is NaN or infinite (a non-finite task gradient). */
   boolean hasNonFinite() {
     for (double[][] g : grams) {

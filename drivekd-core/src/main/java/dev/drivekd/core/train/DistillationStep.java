@@ -23,13 +23,16 @@ import dev.drivekd.core.model.ForwardRequest;
 import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
+import dev.drivekd.core.train.listener.CoefficientReuseReport;
 import dev.drivekd.core.train.weighting.LossWeighting;
 import dev.drivekd.core.train.weighting.MixingMatrix;
 import dev.drivekd.core.train.weighting.TaskKeys;
 import dev.drivekd.gradproj.CombinedGradient;
 import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.gradproj.GradientWriter;
+import dev.drivekd.gradproj.LossCoefficients;
 import dev.drivekd.gradproj.NonFiniteGradientException;
+import dev.drivekd.gradproj.ProjectionReport;
 import dev.drivekd.gradproj.TaskGradients;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,6 +64,7 @@ final class DistillationStep {
   private final GradientProjection projection;
   private final TaskGradientPool pool;
   private final PhaseClock clock;
+  private final CoefficientReuse reuse;
   private final NextTokenCrossEntropy crossEntropy = NextTokenCrossEntropy.create();
 
   /** Every parameter, for snapshots: unreached ones are found after the backward (zero rows). */
@@ -76,7 +80,8 @@ final class DistillationStep {
       LossWeighting weighting,
       GradientProjection projection,
       TaskGradientPool pool,
-      PhaseClock clock) {
+      PhaseClock clock,
+      CoefficientReuse reuse) {
     this.student = student;
     this.parameters = parameters;
     this.encoder = encoder;
@@ -87,6 +92,7 @@ final class DistillationStep {
     this.projection = projection;
     this.pool = pool;
     this.clock = clock;
+    this.reuse = reuse;
     this.allReached = new boolean[parameters.size()];
     Arrays.fill(allReached, true);
   }
@@ -96,8 +102,9 @@ final class DistillationStep {
       Map<String, Float> losses,
       Map<String, Float> taskWeights,
       Map<String, Double> norms,
-      dev.drivekd.gradproj.ProjectionReport projection,
-      String skipped) {}
+      ProjectionReport projection,
+      String skipped,
+      CoefficientReuseReport reuse) {}
 
   /**
    * What a micro-step needs before the student runs: the encoded batch and the teachers' targets.
@@ -204,7 +211,21 @@ final class DistillationStep {
     Map<Capability, LayerMaps> targets = in.targets();
     float[][] mix = in.mix();
 
-    TaskGradients g = pool.forTasks(tasks);
+    Map<String, Float> weights =
+        size == 1
+            ? mixing.taskWeights(samples.get(0).capability(), weighting)
+            : weighting.currentWeights();
+    Map<String, Float> taskWeights = new LinkedHashMap<>();
+    for (String task : tasks) {
+      taskWeights.put(task, weights.get(task));
+    }
+    String kind =
+        reuse.enabled()
+            ? CoefficientReuse.kindOf(tasks, size == 1 ? samples.get(0).capability().key() : null)
+            : null;
+    CoefficientReuse.Entry reusable = kind == null ? null : reuse.reusable(kind);
+
+    TaskGradients g = reusable == null ? pool.forTasks(tasks) : null;
     Map<String, Float> lossValues;
     clock.start();
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -218,6 +239,9 @@ final class DistillationStep {
       float[] perSample = NDArrays.stack(new NDList(values)).toFloatArray(); // [K, B], one read
       lossValues = rawLosses(tasks, perSample, mix, size);
       if (!allFinite(perSample, mix, size)) {
+        if (kind != null) {
+          reuse.expire(kind);
+        }
         return skipped(lossValues, "non-finite loss " + lossValues);
       }
       // every task loss exists before the first backward; constants the graph saves are
@@ -228,6 +252,10 @@ final class DistillationStep {
         taskLosses.add(Scalars.mul(loss, lossScale));
       }
       clock.lap(StepPhase.LOSSES);
+      if (reusable != null) {
+        return reuseCoefficients(
+            kind, reusable, tasks, taskLosses, weights, lossScale, window, lossValues, taskWeights);
+      }
       for (int k = 0; k < tasks.size(); k++) {
         ParameterGradients.zero(parameters);
         NDArray scaled = taskLosses.get(k);
@@ -241,13 +269,7 @@ final class DistillationStep {
     }
     clock.lap(StepPhase.BACKWARDS);
     g.markZeroRowsAbsent(); // tasks absent where their loss does not reach (method.md 4.6)
-    Map<String, Float> weights =
-        size == 1
-            ? mixing.taskWeights(samples.get(0).capability(), weighting)
-            : weighting.currentWeights();
-    Map<String, Float> taskWeights = new LinkedHashMap<>();
     for (String task : tasks) {
-      taskWeights.put(task, weights.get(task));
       g.weight(task, weights.get(task));
     }
     double[] n = g.norms();
@@ -258,12 +280,87 @@ final class DistillationStep {
     try (CombinedGradient combined = projection.combine(g)) {
       window.add(combined);
       weighting.accumulate(lossValues, norms);
-      return new Outcome(lossValues, taskWeights, norms, combined.report(), null);
+      CoefficientReuseReport reported =
+          kind == null ? null : remember(kind, combined, tasks, weights, n, lossScale);
+      return new Outcome(lossValues, taskWeights, norms, combined.report(), null, reported);
     } catch (NonFiniteGradientException e) {
       return skipped(lossValues, e.getMessage());
     } finally {
       clock.lap(StepPhase.COMBINE);
     }
+  }
+
+  /**
+   * The amortised micro-step: one backward of {@code sum_k a_k L_k}, {@code a_k} being the kind's
+   * multipliers relative to the weights times this micro-step's weights, added to the window where
+   * the kind's last combine reached. The dynamic loss weights see the task gradient norms of that
+   * combine (rescaled to this micro-step's loss scale): a single backward measures none.
+   */
+  private Outcome reuseCoefficients(
+      String kind,
+      CoefficientReuse.Entry entry,
+      List<String> tasks,
+      List<NDArray> taskLosses,
+      Map<String, Float> weights,
+      double lossScale,
+      GradientWindow window,
+      Map<String, Float> lossValues,
+      Map<String, Float> taskWeights) {
+    NDArray total = null;
+    for (int k = 0; k < tasks.size(); k++) {
+      NDArray term = Scalars.mul(taskLosses.get(k), entry.relative[k] * weights.get(tasks.get(k)));
+      total = total == null ? term : total.add(term);
+    }
+    JniUtils.backward((PtNDArray) total, (PtNDArray) total.onesLike(), false, false);
+    clock.lap(StepPhase.BACKWARDS);
+    boolean added = window.addIfFinite(parameters, entry.reached);
+    ParameterGradients.zero(parameters);
+    clock.lap(StepPhase.COMBINE);
+    if (!added) {
+      reuse.expire(kind);
+      return skipped(lossValues, "non-finite gradient of the reused-coefficient backward");
+    }
+    reuse.reused(entry);
+    Map<String, Double> stale = new LinkedHashMap<>();
+    for (int k = 0; k < tasks.size(); k++) {
+      stale.put(tasks.get(k), entry.normsPerScale[k] * lossScale);
+    }
+    weighting.accumulate(lossValues, stale);
+    ProjectionReport report =
+        new ProjectionReport(projection.name(), List.of(), List.of(), List.of(), 0);
+    return new Outcome(
+        lossValues,
+        taskWeights,
+        Map.of(), // a single backward measures no task gradient norm
+        report,
+        null,
+        new CoefficientReuseReport(true, entry.sinceRefresh - 1, entry.fitCosine, Double.NaN));
+  }
+
+  /** Stores a full combine's multipliers for its kind; measures the drift of the previous ones. */
+  private CoefficientReuseReport remember(
+      String kind,
+      CombinedGradient combined,
+      List<String> tasks,
+      Map<String, Float> weights,
+      double[] norms,
+      double lossScale) {
+    LossCoefficients fit = combined.lossCoefficients();
+    CoefficientReuse.Entry previous = reuse.last(kind);
+    double drift = Double.NaN;
+    if (previous != null && previous.tasks.equals(tasks)) {
+      double[] raw = new double[tasks.size()];
+      for (int k = 0; k < raw.length; k++) {
+        raw[k] = previous.relative[k] * weights.get(tasks.get(k));
+      }
+      drift = combined.cosineWith(raw);
+    }
+    boolean[] reached = new boolean[parameters.size()];
+    for (int i = 0; i < reached.length; i++) {
+      reached[i] = combined.isPresent(i);
+    }
+    reuse.refreshed(kind, fit, norms, lossScale, reached);
+    return new CoefficientReuseReport(false, 0, fit.fitCosine(), drift);
   }
 
   /**
@@ -434,6 +531,6 @@ final class DistillationStep {
 
   private Outcome skipped(Map<String, Float> losses, String why) {
     ParameterGradients.zero(parameters);
-    return new Outcome(losses, Map.of(), Map.of(), null, why);
+    return new Outcome(losses, Map.of(), Map.of(), null, why, null);
   }
 }

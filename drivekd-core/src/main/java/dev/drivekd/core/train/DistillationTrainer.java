@@ -124,6 +124,7 @@ public final class DistillationTrainer implements AutoCloseable {
     this.seeds = RunSeeds.of(b.seed);
     this.configuration = RunConfiguration.of(b, teachers);
     GradientProjection projection = b.projection.optSeed(seeds.get(RunSeeds.PROJECTION_ORDER));
+    CoefficientReuse reuse = new CoefficientReuse(projection.refreshEvery());
     PyTorchAdamW optimizer =
         PyTorchAdamW.builder()
             .optLearningRate(b.schedule)
@@ -148,7 +149,8 @@ public final class DistillationTrainer implements AutoCloseable {
             b.weighting,
             projection,
             pool,
-            clock);
+            clock,
+            reuse);
     this.updates =
         new WindowedUpdates(
             step,
@@ -174,7 +176,8 @@ public final class DistillationTrainer implements AutoCloseable {
                 b.weighting,
                 updates,
                 dataOrder,
-                projection.random());
+                projection.random(),
+                reuse);
   }
 
   /** A builder; student and encoder are required. */

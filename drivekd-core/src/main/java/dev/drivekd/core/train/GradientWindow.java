@@ -1,6 +1,8 @@
 package dev.drivekd.core.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
@@ -25,6 +27,7 @@ import java.util.List;
  */
 final class GradientWindow {
 
+  private final NDManager manager;
   private final List<Parameter> parameters;
   private final List<NDArray> sums;
   private final boolean[] reached;
@@ -32,6 +35,7 @@ final class GradientWindow {
 
   /** Zero buffers shaped like {@code parameters}, in {@code manager}. */
   GradientWindow(NDManager manager, List<Parameter> parameters) {
+    this.manager = manager;
     this.parameters = List.copyOf(parameters);
     this.sums = new ArrayList<>(parameters.size());
     for (Parameter p : parameters) {
@@ -49,6 +53,52 @@ final class GradientWindow {
       reached[i] |= combined.isPresent(i);
     }
     contributions++;
+  }
+
+  /**
+   * Adds the parameters' own gradients, as one backward pass left them, where {@code reached} is
+   * set: the micro-step of an amortised projection. Nothing is added when one of them holds NaN or
+   * infinity (checked in one host read of each tensor's largest magnitude), so a bad gradient never
+   * reaches the window.
+   *
+   * @return whether the gradients were added
+   */
+  boolean addIfFinite(List<Parameter> gradientsOf, boolean[] reachedBy) {
+    try (NDManager scratch = manager.newSubManager()) {
+      List<NDArray> grads = new ArrayList<>();
+      NDList largest = new NDList();
+      for (int i = 0; i < reachedBy.length; i++) {
+        if (!reachedBy[i]) {
+          grads.add(null);
+          continue;
+        }
+        NDArray grad = gradientsOf.get(i).getArray().getGradient();
+        grad.attach(scratch);
+        grads.add(grad);
+        NDArray magnitude = grad.abs();
+        magnitude.attach(scratch);
+        NDArray max = magnitude.max();
+        max.attach(scratch);
+        largest.add(max);
+      }
+      if (!largest.isEmpty()) {
+        NDArray stacked = NDArrays.stack(largest);
+        stacked.attach(scratch);
+        for (float v : stacked.toType(DataType.FLOAT32, false).toFloatArray()) {
+          if (!Float.isFinite(v)) {
+            return false;
+          }
+        }
+      }
+      for (int i = 0; i < grads.size(); i++) {
+        if (grads.get(i) != null) {
+          sums.get(i).addi(grads.get(i));
+          reached[i] = true;
+        }
+      }
+      contributions++;
+      return true;
+    }
   }
 
   /** Micro-steps whose gradient entered the window (skipped ones do not). */

@@ -34,6 +34,10 @@ final class RunCheckpoints {
   private static final String DATA_ORDER = "data-order";
   private static final String DATA_ORDER_NOW = "data-order-now";
   private static final String PROJECTION_ORDER = "projection-order";
+
+  /** The amortised projection's reused multipliers (absent when every micro-step combines). */
+  private static final String PROJECTION_COEFFICIENTS = "projection-coefficients";
+
   private static final String DATA_FINGERPRINT = "data.fingerprint";
 
   private final CheckpointStore store;
@@ -46,6 +50,7 @@ final class RunCheckpoints {
   private final WindowedUpdates updates;
   private final DataOrder dataOrder;
   private final ShuffleRandom projectionOrder;
+  private final CoefficientReuse reuse;
   private Checkpoint restored;
 
   RunCheckpoints(
@@ -58,7 +63,8 @@ final class RunCheckpoints {
       LossWeighting weighting,
       WindowedUpdates updates,
       DataOrder dataOrder,
-      ShuffleRandom projectionOrder) {
+      ShuffleRandom projectionOrder,
+      CoefficientReuse reuse) {
     this.store = store;
     this.everyOptimizerSteps = everyOptimizerSteps;
     this.allowedChanges = Set.copyOf(allowedChanges);
@@ -69,6 +75,7 @@ final class RunCheckpoints {
     this.updates = updates;
     this.dataOrder = dataOrder;
     this.projectionOrder = projectionOrder;
+    this.reuse = reuse;
   }
 
   /** Whether a checkpoint is due after this optimizer step. */
@@ -94,15 +101,26 @@ final class RunCheckpoints {
               .optOptimizer(optimizer.exportState(scratch, named))
               .optLossWeighting(weighting.exportState())
               .optAccumulation(updates.exportAccumulation())
-              .optRandomStates(
-                  RandomStates.empty()
-                      .withLongs(DATA_ORDER, dataOrder.epochStartState())
-                      .withLongs(DATA_ORDER_NOW, dataOrder.state())
-                      .withLongs(PROJECTION_ORDER, projectionOrder.state()))
+              .optRandomStates(randomStates())
               .build();
       Path saved = store.save(checkpoint);
       LOG.info("checkpoint {} saved", saved);
     }
+  }
+
+  /**
+   * The generators' states, and the amortised projection's multipliers: like a generator, what a
+   * resumed run must hold to take the steps the uninterrupted run takes.
+   */
+  private RandomStates randomStates() {
+    RandomStates states =
+        RandomStates.empty()
+            .withLongs(DATA_ORDER, dataOrder.epochStartState())
+            .withLongs(DATA_ORDER_NOW, dataOrder.state())
+            .withLongs(PROJECTION_ORDER, projectionOrder.state());
+    return reuse.enabled()
+        ? states.withBytes(PROJECTION_COEFFICIENTS, reuse.exportState())
+        : states;
   }
 
   /**
@@ -134,6 +152,13 @@ final class RunCheckpoints {
     dataOrder.restore(
         c.randomStates().longState(DATA_ORDER), c.randomStates().longState(DATA_ORDER_NOW));
     projectionOrder.restore(c.randomStates().longState(PROJECTION_ORDER));
+    if (reuse.enabled()) {
+      // a run that combined every micro-step (a change the caller allowed) saved none: each kind
+      // combines on its first micro-step
+      c.randomStates()
+          .bytes(PROJECTION_COEFFICIENTS)
+          .ifPresent(state -> reuse.restore(state, named.size(), source));
+    }
     // the optimizer copies the moments at its first update: the arrays stay open until close
     restored = c;
     LOG.info("resumed from {} at optimizer step {}", source, c.counters().optimizerStep());

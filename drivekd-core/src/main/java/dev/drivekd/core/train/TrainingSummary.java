@@ -17,13 +17,16 @@ import java.util.Map;
  * @param skippedUpdates micro-steps whose update was skipped (non-finite loss or gradient)
  * @param phaseSeconds seconds the training thread spent in each {@link StepPhase}, by {@link
  *     StepPhase#key()} in phase order (empty for a per-epoch summary)
+ * @param reuse what the amortised projection reused and how close it came ({@link
+ *     CoefficientReuseSummary#none()} when every micro-step combined)
  */
 public record TrainingSummary(
     Map<String, List<Float>> losses,
     int microSteps,
     long optimizerSteps,
     long skippedUpdates,
-    Map<String, Double> phaseSeconds) {
+    Map<String, Double> phaseSeconds,
+    CoefficientReuseSummary reuse) {
 
   /** Copies the history. */
   public TrainingSummary {
@@ -59,8 +62,10 @@ public record TrainingSummary(
   static final class Recorder {
     private final Map<String, List<Float>> losses = new LinkedHashMap<>();
     private int steps;
+    private final CoefficientReuseSummary.Recorder reuse = new CoefficientReuseSummary.Recorder();
 
     void add(MicroStepReport report) {
+      reuse.add(report.reuse());
       for (String key : report.losses().keySet()) {
         losses.computeIfAbsent(
             key,
@@ -79,7 +84,8 @@ public record TrainingSummary(
     }
 
     TrainingSummary finish(long skipped, long optimizerSteps, Map<String, Double> phaseSeconds) {
-      return new TrainingSummary(losses, steps, optimizerSteps, skipped, phaseSeconds);
+      return new TrainingSummary(
+          losses, steps, optimizerSteps, skipped, phaseSeconds, reuse.finish());
     }
   }
 }

@@ -30,7 +30,7 @@ final class WindowStats {
       }
     }
     if (outcome.projection() != null) {
-      projection = projection.plus(ProjectionStats.of(outcome.projection()));
+      projection = projection.plus(ProjectionStats.of(outcome.projection(), outcome.reuse()));
     }
   }
 

@@ -120,6 +120,7 @@ final class WindowedUpdates {
         outcome.taskWeights(),
         outcome.norms(),
         outcome.projection(),
+        outcome.reuse(),
         outcome.skipped(),
         micro.stepAfter(),
         rate);

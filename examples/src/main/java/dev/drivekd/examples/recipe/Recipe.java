@@ -1,5 +1,6 @@
 package dev.drivekd.examples.recipe;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.drivekd.core.data.Capability;
 import java.util.Map;
 
@@ -100,8 +101,21 @@ public record Recipe(
    * @param kind {@code agp}, {@code none}, {@code g1}, {@code g2} or {@code pcgrad}
    * @param seed the shuffles' seed, or null for the run's seed
    * @param averageCapabilities stage 2 averages the capabilities' projected gradients
+   * @param refreshEvery combine every this many micro-steps of a kind and reuse the combine's loss
+   *     multipliers in between (amortised projection); null when not set (1: every micro-step),
+   *     left out of the resolved recipe then, so that runs resolved before the key existed resume
    */
-  public record Projection(String kind, Long seed, boolean averageCapabilities) {}
+  public record Projection(
+      String kind,
+      Long seed,
+      boolean averageCapabilities,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Integer refreshEvery) {
+
+    /** Micro-steps per full combine (1 when not set). */
+    public int refreshInterval() {
+      return refreshEvery == null ? 1 : refreshEvery;
+    }
+  }
 
   /**
    * @param learningRate the peak learning rate

@@ -279,15 +279,18 @@ public final class RecipeReader {
 
   private static Recipe.Projection projection(Optional<YamlSection> section) {
     if (section.isEmpty()) {
-      return new Recipe.Projection("agp", null, false);
+      return new Recipe.Projection("agp", null, false, null);
     }
     YamlSection s = section.get();
     String kind = s.choice("kind", "agp", "agp", "none", "g1", "g2", "pcgrad");
     Long seed = s.has("seed") ? s.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null;
     s.allow("seed");
     boolean average = s.bool("average_capabilities", false);
+    Integer refresh =
+        s.has("refresh_every") ? (int) s.integer("refresh_every", 1, 1, 1_000_000) : null;
+    s.allow("refresh_every");
     s.finish();
-    return new Recipe.Projection(kind, seed, average);
+    return new Recipe.Projection(kind, seed, average, refresh);
   }
 
   private static Recipe.Optimizer optimizer(Optional<YamlSection> section) {

@@ -210,7 +210,8 @@ public final class RecipeRun implements AutoCloseable {
           default -> GradientProjection.agp();
         };
     return g.optSeed(p.seed() != null ? p.seed() : recipe.seed())
-        .optAverageCapabilities(p.averageCapabilities());
+        .optAverageCapabilities(p.averageCapabilities())
+        .optRefreshEvery(p.refreshInterval());
   }
 
   /**

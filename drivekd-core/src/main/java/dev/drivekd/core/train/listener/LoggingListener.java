@@ -124,6 +124,12 @@ public final class LoggingListener implements DistillationListener {
             p.stage2Fired(),
             p.stage2Tests(),
             p.method()));
+    if (p.reusedMicroSteps() > 0) {
+      sb.append(" reused ").append(p.reusedMicroSteps());
+    }
+    if (p.minDriftCosine() != null) {
+      sb.append(String.format(Locale.ROOT, " drift cos %.4f", p.minDriftCosine()));
+    }
     sb.append(String.format(Locale.ROOT, " | lr %.3e", r.learningRate()));
     if (!Double.isNaN(r.gradientNorm())) {
       sb.append(" | gnorm ").append(number(r.gradientNorm()));

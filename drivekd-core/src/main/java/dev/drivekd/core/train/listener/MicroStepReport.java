@@ -16,8 +16,11 @@ import java.util.Map;
  * @param capabilities each sample's capability
  * @param losses raw (unscaled, unweighted) loss per task key, ce first
  * @param taskWeights the scalar each task gradient was multiplied by (loss weight times mix)
- * @param gradientNorms norm of each task's gradient of its scaled, unweighted loss
+ * @param gradientNorms norm of each task's gradient of its scaled, unweighted loss (empty on a
+ *     micro-step that reused projection coefficients: one backward measures none)
  * @param projection what the gradient projection did (null when the step was skipped)
+ * @param reuse what the amortised projection did (null when every micro-step combines, or the step
+ *     was skipped)
  * @param skipped why the update was skipped (a non-finite loss or gradient), or null
  * @param optimizerStepped whether the optimizer stepped after this micro-step
  * @param learningRate the rate of the optimizer step this micro-step belongs to
@@ -31,6 +34,7 @@ public record MicroStepReport(
     Map<String, Float> taskWeights,
     Map<String, Double> gradientNorms,
     ProjectionReport projection,
+    CoefficientReuseReport reuse,
     String skipped,
     boolean optimizerStepped,
     double learningRate) {

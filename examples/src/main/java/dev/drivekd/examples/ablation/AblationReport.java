@@ -79,6 +79,14 @@ public final class AblationReport {
       row.put("train_seconds", r.trainSeconds());
       row.put("optimizer_steps", r.optimizerSteps());
       row.put("skipped_updates", r.skippedUpdates());
+      if (r.reuse().reusedMicroSteps() > 0) {
+        row.put("combined_micro_steps", r.reuse().combinedMicroSteps());
+        row.put("reused_micro_steps", r.reuse().reusedMicroSteps());
+        row.put("fit_cosine_mean", r.reuse().meanFitCosine());
+        row.put("fit_cosine_min", r.reuse().minFitCosine());
+        row.put("drift_cosine_mean", r.reuse().meanDriftCosine());
+        row.put("drift_cosine_min", r.reuse().minDriftCosine());
+      }
       rows.add(row);
     }
     f.put("rows", rows);
@@ -171,6 +179,57 @@ public final class AblationReport {
     return sb.toString();
   }
 
+  /**
+   * Per variant: mean training seconds over seeds and, for amortised variants, the share of
+   * micro-steps that reused multipliers, the fit and drift cosines; empty when no variant reused.
+   */
+  static String amortisedTable(HeldOutAblation.Result result) {
+    Map<String, List<HeldOutAblation.Row>> byVariant = new LinkedHashMap<>();
+    boolean any = false;
+    for (HeldOutAblation.Row r : result.rows()) {
+      byVariant.computeIfAbsent(r.variant(), k -> new ArrayList<>()).add(r);
+      any |= r.reuse().reusedMicroSteps() > 0;
+    }
+    if (!any) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        "| variant | train s | reused micro-steps | fit cos | drift cos mean | drift cos min |\n");
+    sb.append("|---|---|---|---|---|---|\n");
+    for (Map.Entry<String, List<HeldOutAblation.Row>> e : byVariant.entrySet()) {
+      List<HeldOutAblation.Row> rows = e.getValue();
+      double seconds =
+          rows.stream().mapToDouble(HeldOutAblation.Row::trainSeconds).average().orElse(Double.NaN);
+      sb.append(String.format(Locale.ROOT, "| %s | %.1f", e.getKey(), seconds));
+      if (rows.get(0).reuse().reusedMicroSteps() == 0) {
+        sb.append(" | - | - | - | - |\n");
+        continue;
+      }
+      double reused = 0;
+      double total = 0;
+      double fit = 0;
+      double drift = 0;
+      double driftMin = Double.POSITIVE_INFINITY;
+      for (HeldOutAblation.Row r : rows) {
+        reused += r.reuse().reusedMicroSteps();
+        total += r.reuse().reusedMicroSteps() + r.reuse().combinedMicroSteps();
+        fit += r.reuse().meanFitCosine() / rows.size();
+        drift += r.reuse().meanDriftCosine() / rows.size();
+        driftMin = Math.min(driftMin, r.reuse().minDriftCosine());
+      }
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              " | %.0f %% | %.4f | %.4f | %.4f |\n",
+              100 * reused / total,
+              fit,
+              drift,
+              driftMin));
+    }
+    return sb.toString();
+  }
+
   /** Writes {@code report.json}, {@code report.md} and {@code accuracy.png} into {@code dir}. */
   public static void write(Path dir, HeldOutAblation.Result result, HeldOutAblation.Options options)
       throws IOException {
@@ -204,6 +263,14 @@ public final class AblationReport {
     md.append(String.join(", ", parts)).append(".\n\n");
     md.append("Held-out multiple-choice accuracy (%), mean ± std over seeds:\n\n");
     md.append(table(result)).append('\n');
+    String amortised = amortisedTable(result);
+    if (!amortised.isEmpty()) {
+      md.append(
+          "Amortised AGP (docs/training.md): training time and how close the reused loss"
+              + " multipliers came to a fresh combine (cosines of the combined gradients, mean over"
+              + " seeds of each run's mean; min over seeds of each run's min):\n\n");
+      md.append(amortised).append('\n');
+    }
     md.append("![accuracy per variant](").append(CHART_FILE).append(")\n");
     Files.writeString(dir.resolve(MARKDOWN_FILE), md.toString(), StandardCharsets.UTF_8);
     chart(result, dir.resolve(CHART_FILE));

@@ -30,7 +30,29 @@ public enum AblationVariant {
   /** AGP's first stage only (the paper's G1 ablation), behind {@code --variants}. */
   DRIVE_KD_G1(EnumSet.allOf(Capability.class), GradientProjection::stage1Only),
   /** AGP's second stage only (the paper's G2 ablation), behind {@code --variants}. */
-  DRIVE_KD_G2(EnumSet.allOf(Capability.class), GradientProjection::stage2Only);
+  DRIVE_KD_G2(EnumSet.allOf(Capability.class), GradientProjection::stage2Only),
+  /** Drive-KD with AGP amortised: a full combine every 4th micro-step (behind --variants). */
+  DRIVE_KD_REFRESH_4(EnumSet.allOf(Capability.class), () -> amortised(4)),
+  /** Drive-KD with AGP amortised: a full combine every 8th micro-step (behind --variants). */
+  DRIVE_KD_REFRESH_8(EnumSet.allOf(Capability.class), () -> amortised(8)),
+  /** Drive-KD with AGP amortised: a full combine every 16th micro-step (behind --variants). */
+  DRIVE_KD_REFRESH_16(EnumSet.allOf(Capability.class), () -> amortised(16));
+
+  /**
+   * The variants of the amortised-AGP study (issue 16): T = 1 (Drive-KD), 4, 8, 16, no projection.
+   */
+  public static final List<AblationVariant> AMORTISED_AGP =
+      List.of(
+          CE_ONLY,
+          MULTI_NO_PROJECTION,
+          DRIVE_KD,
+          DRIVE_KD_REFRESH_4,
+          DRIVE_KD_REFRESH_8,
+          DRIVE_KD_REFRESH_16);
+
+  private static GradientProjection amortised(int every) {
+    return GradientProjection.agp().optRefreshEvery(every);
+  }
 
   /** The paper's Table 3 rows, the default run's variants. */
   public static final List<AblationVariant> TABLE_3 =

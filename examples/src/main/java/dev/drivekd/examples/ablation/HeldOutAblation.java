@@ -12,6 +12,7 @@ import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.internvl.InternVlConfig;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.text.WordTokenizer;
+import dev.drivekd.core.train.CoefficientReuseSummary;
 import dev.drivekd.core.train.DistillationRecipe;
 import dev.drivekd.core.train.DistillationTrainer;
 import dev.drivekd.core.train.TrainingSummary;
@@ -182,6 +183,7 @@ public final class HeldOutAblation {
    * @param trainSeconds wall time of the training
    * @param optimizerSteps optimizer steps taken
    * @param skippedUpdates updates skipped (non-finite)
+   * @param reuse what an amortised projection reused, with its fit and drift cosines
    */
   public record Row(
       String variant,
@@ -192,7 +194,33 @@ public final class HeldOutAblation {
       Map<String, Double> attentionGap,
       double trainSeconds,
       long optimizerSteps,
-      long skippedUpdates) {}
+      long skippedUpdates,
+      CoefficientReuseSummary reuse) {
+
+    /** A row of a variant that combines every micro-step. */
+    public Row(
+        String variant,
+        long seed,
+        double accuracyOverall,
+        Map<String, Double> accuracy,
+        Map<String, Double> answerCe,
+        Map<String, Double> attentionGap,
+        double trainSeconds,
+        long optimizerSteps,
+        long skippedUpdates) {
+      this(
+          variant,
+          seed,
+          accuracyOverall,
+          accuracy,
+          answerCe,
+          attentionGap,
+          trainSeconds,
+          optimizerSteps,
+          skippedUpdates,
+          CoefficientReuseSummary.none());
+    }
+  }
 
   /**
    * What the ablation measured.
@@ -458,6 +486,7 @@ public final class HeldOutAblation {
         gap,
         seconds,
         run.optimizerSteps(),
-        run.skippedUpdates());
+        run.skippedUpdates(),
+        run.reuse());
   }
 }

@@ -28,6 +28,8 @@ import dev.drivekd.core.text.WordTokenizer;
 import dev.drivekd.core.train.DistillationRecipe;
 import dev.drivekd.core.train.DistillationTrainer;
 import dev.drivekd.core.train.TrainingSummary;
+import dev.drivekd.core.train.listener.DistillationListener;
+import dev.drivekd.core.train.listener.EpochReport;
 import dev.drivekd.eval.deploy.ResidentMemory;
 import dev.drivekd.gradproj.GradientProjection;
 import dev.drivekd.teachers.cache.CachedTeacherTargets;
@@ -205,6 +207,41 @@ final class LongStepBenchmark implements AutoCloseable {
           memory ? Math.max(0, ResidentMemory.peakBytes() - base) / (1024.0 * 1024.0) : Double.NaN;
       return new Epoch(seconds, summary.phaseSeconds(), peak);
     }
+  }
+
+  /**
+   * Seconds of one epoch of micro-steps that reuse AGP's loss multipliers (one backward each): a
+   * fresh trainer runs two epochs with a refresh interval longer than the run, so the first epoch
+   * combines on the first micro-step of each kind (sample capability) and the second reuses on
+   * every micro-step; the second epoch's wall time is returned.
+   */
+  double reusedEpochSeconds(InternVlModel student, CachedTeacherTargets teachers) {
+    long[] epochEnds = new long[2];
+    int[] epochs = {0};
+    DistillationTrainer.Builder b =
+        DistillationTrainer.builder()
+            .setStudent(student)
+            .setEncoder(encoder(student.card()))
+            .optAccumulation(dataset.size())
+            .optEpochs(2)
+            .optSeed(TRAINER_SEED)
+            .optProjection(GradientProjection.agp().optRefreshEvery(4 * dataset.size()))
+            .optTeachers(new TrainerBenchmark.Unclosed(teachers))
+            .addListener(
+                new DistillationListener() {
+                  @Override
+                  public void onEpochEnd(EpochReport report) {
+                    epochEnds[Math.min(1, epochs[0]++)] = System.nanoTime();
+                  }
+                });
+    try (DistillationTrainer trainer = b.build()) {
+      TrainingSummary summary = trainer.fit(dataset);
+      if (summary.reuse().reusedMicroSteps() < dataset.size()) {
+        throw new IllegalStateException(
+            "expected the second epoch to reuse on every micro-step: " + summary.reuse());
+      }
+    }
+    return (epochEnds[1] - epochEnds[0]) / 1e9;
   }
 
   /**

@@ -23,8 +23,10 @@ import java.util.stream.Stream;
  * The {@code bench trainer} figures of the Drive-KD step at the shapes users train ({@link
  * LongStepBenchmark}): per length {@code L}, {@code ratio_agp_to_ce_cached_<student>_l<L>}, {@code
  * loss_share_l<L>} (the attention losses' forward and backward over the AGP step's time per
- * sample), the AGP step's phase split and both steps' peak memory; at the paper's length one step
- * of each, its peak memory beside what the maps it holds cost.
+ * sample), the AGP step's phase split and both steps' peak memory, the step that reuses AGP's loss
+ * multipliers and the amortised mean over a refresh interval ({@code
+ * ratio_amortised_agp_to_ce_cached_<student>_l<L>}, T = 8); at the paper's length one step of each,
+ * its peak memory beside what the maps it holds cost.
  */
 final class LongStepFigures {
 
@@ -73,6 +75,9 @@ final class LongStepFigures {
       double cacheSeconds = bench.buildCache(reference.card(), dir.resolve("cache"));
       InternVlModel ceStudent = bench.model(bench.studentPreset(), LongStepBenchmark.STUDENT_SEED);
       InternVlModel agpStudent = bench.model(bench.studentPreset(), LongStepBenchmark.STUDENT_SEED);
+      InternVlModel reuseStudent =
+          bench.model(bench.studentPreset(), LongStepBenchmark.STUDENT_SEED);
+      List<Double> reused = new ArrayList<>();
       List<LongStepBenchmark.Epoch> ce = new ArrayList<>();
       List<LongStepBenchmark.Epoch> agp = new ArrayList<>();
       double lossMs;
@@ -81,9 +86,11 @@ final class LongStepFigures {
           progress.accept(name + (r < 0 ? ": warm-up epochs" : ": repeat " + (r + 1)));
           LongStepBenchmark.Epoch c = bench.epoch(ceStudent, null);
           LongStepBenchmark.Epoch a = bench.epoch(agpStudent, cached);
+          double u = bench.reusedEpochSeconds(reuseStudent, cached);
           if (r >= 0) {
             ce.add(c);
             agp.add(a);
+            reused.add(u);
           }
         }
         progress.accept(name + ": attention losses alone");
@@ -92,12 +99,21 @@ final class LongStepFigures {
       int n = bench.dataset().size();
       double ceMs = median(ce.stream().mapToDouble(e -> e.seconds() * 1000 / n).toArray());
       double agpMs = median(agp.stream().mapToDouble(e -> e.seconds() * 1000 / n).toArray());
+      double reusedMs = median(reused.stream().mapToDouble(sec -> sec * 1000 / n).toArray());
+      // a kind's T micro-steps: one full combine and T - 1 reusing its multipliers
+      int every = AMORTISED_REFRESH_EVERY;
+      double amortisedMs = (agpMs + (every - 1) * reusedMs) / every;
       m.put("setup" + tag, LongStepBenchmark.describe(length, n));
       Map<String, Object> perSample = new LinkedHashMap<>();
       perSample.put("ce", round(ceMs));
       perSample.put("agp_cached", round(agpMs));
+      perSample.put("agp_reused_cached", round(reusedMs));
+      perSample.put("agp_amortised_cached", round(amortisedMs));
       m.put("ms_per_sample" + student, perSample);
       m.put("ratio_agp_to_ce_cached" + student, round(agpMs / ceMs));
+      m.put("ratio_reused_step_to_ce_cached" + student, round(reusedMs / ceMs));
+      m.put("ratio_amortised_agp_to_ce_cached" + student, round(amortisedMs / ceMs));
+      m.put("ratio_amortised_agp_to_agp_cached" + student, round(amortisedMs / agpMs));
       m.put("attention_losses_ms_per_sample" + tag, round(lossMs));
       m.put("loss_share" + tag, Math.round(lossMs / agpMs * 10000) / 10000.0);
       m.put("phase_ms_per_sample_agp_cached" + student, phases(agp, n));
@@ -197,6 +213,9 @@ final class LongStepFigures {
   }
 
   /** The human-readable lines of these figures, when present. */
+  /** The refresh interval the amortised figures are for (issue 16's T). */
+  static final int AMORTISED_REFRESH_EVERY = 8;
+
   @SuppressWarnings("unchecked")
   static void print(PrintWriter out, Map<String, Object> f) {
     boolean header = false;
@@ -230,6 +249,14 @@ final class LongStepFigures {
           f.get("peak_mb_agp_cached" + student));
       out.println(
           "  AGP phases, ms per sample: " + f.get("phase_ms_per_sample_agp_cached" + student));
+      out.printf(
+          "  amortised AGP (T = %d): reused step %s ms/sample (%s x CE), T-step mean %s x CE,"
+              + " %s x AGP%n",
+          AMORTISED_REFRESH_EVERY,
+          ms.get("agp_reused_cached"),
+          f.get("ratio_reused_step_to_ce_cached" + student),
+          f.get("ratio_amortised_agp_to_ce_cached" + student),
+          f.get("ratio_amortised_agp_to_agp_cached" + student));
     }
     for (String key : f.keySet()) {
       if (key.startsWith("maps_mb_l")) {

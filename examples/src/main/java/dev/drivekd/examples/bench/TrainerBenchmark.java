@@ -51,7 +51,8 @@ final class TrainerBenchmark implements AutoCloseable {
     SUM_CACHED("sum_cached", "3 teachers, sum, cached", true, false, true, false),
     AGP_CACHED("agp_cached", "3 teachers, AGP, cached", true, true, true, false),
     SUM_ONCE_LIVE("sum_once_live", "3 t., sum once, live *", true, false, false, true),
-    SUM_ONCE_CACHED("sum_once_cached", "3 t., sum once, cached *", true, false, true, true);
+    SUM_ONCE_CACHED("sum_once_cached", "3 t., sum once, cached *", true, false, true, true),
+    AGP_AMORTISED_CACHED("agp_amortised_cached", "3 t., AGP every 8, cached", 8);
 
     final String key;
     final String label;
@@ -62,13 +63,33 @@ final class TrainerBenchmark implements AutoCloseable {
     /** A benchmark-only loop ({@link SumOnceTrainer}): one backward of the summed losses. */
     final boolean once;
 
+    /** AGP's full combine every this many micro-steps of a kind (amortised AGP when > 1). */
+    final int refreshEvery;
+
     Config(String key, String label, boolean teachers, boolean agp, boolean cached, boolean once) {
+      this(key, label, teachers, agp, cached, once, 1);
+    }
+
+    /** Amortised AGP with cached teachers, a full combine every {@code refreshEvery}. */
+    Config(String key, String label, int refreshEvery) {
+      this(key, label, true, true, true, false, refreshEvery);
+    }
+
+    Config(
+        String key,
+        String label,
+        boolean teachers,
+        boolean agp,
+        boolean cached,
+        boolean once,
+        int refreshEvery) {
       this.key = key;
       this.label = label;
       this.teachers = teachers;
       this.agp = agp;
       this.cached = cached;
       this.once = once;
+      this.refreshEvery = refreshEvery;
     }
 
     static Config of(String key) {
@@ -202,7 +223,10 @@ final class TrainerBenchmark implements AutoCloseable {
             .optAccumulation(accumulation)
             .optEpochs(1)
             .optSeed(TRAINER_SEED)
-            .optProjection(config.agp ? GradientProjection.agp() : GradientProjection.none());
+            .optProjection(
+                config.agp
+                    ? GradientProjection.agp().optRefreshEvery(config.refreshEvery)
+                    : GradientProjection.none());
     if (config.teachers) {
       b.optTeachers(new Unclosed(teachers));
     }

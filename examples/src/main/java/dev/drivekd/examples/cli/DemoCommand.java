@@ -93,7 +93,9 @@ final class DemoCommand implements Callable<Integer> {
       description =
           "Ablation variants, comma-separated (default: the paper's Table 3: ce_only,"
               + " single_perception, single_reasoning, single_planning, multi_no_projection,"
-              + " drive_kd; also drive_kd_g1, drive_kd_g2).")
+              + " drive_kd; also drive_kd_g1, drive_kd_g2, drive_kd_refresh_4, _8, _16; or"
+              + " amortised_agp: ce_only, multi_no_projection, drive_kd and the three"
+              + " drive_kd_refresh_T, the amortised-AGP study).")
   List<String> variants;
 
   @Option(
@@ -198,7 +200,9 @@ final class DemoCommand implements Callable<Integer> {
     List<AblationVariant> chosen =
         variants == null
             ? AblationVariant.TABLE_3
-            : variants.stream().map(AblationVariant::ofKey).toList();
+            : variants.equals(List.of("amortised_agp"))
+                ? AblationVariant.AMORTISED_AGP
+                : variants.stream().map(AblationVariant::ofKey).toList();
     Path run = runDir != null ? runDir : defaultRunDir();
     Path teacherDir = teachers;
     if (teacherDir == null) {

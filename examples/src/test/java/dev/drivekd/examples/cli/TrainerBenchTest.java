@@ -46,6 +46,8 @@ class TrainerBenchTest {
           "ratio_agp_to_ce_cached",
           "ratio_agp_to_sum_cached",
           "ratio_agp_to_sum_once",
+          "ratio_amortised_agp_to_ce_cached",
+          "ratio_amortised_agp_to_agp_cached",
           "cache_build_seconds",
           "teacher_weights_mb"
         }) {
@@ -65,7 +67,8 @@ class TrainerBenchTest {
           "sum_cached",
           "agp_cached",
           "sum_once_live",
-          "sum_once_cached"
+          "sum_once_cached",
+          "agp_amortised_cached"
         }) {
       assertTrue(f.get("samples_per_second").get(config).asDouble() > 0, config);
     }
@@ -77,6 +80,11 @@ class TrainerBenchTest {
     double share = f.get("loss_share_l128").asDouble();
     assertTrue(share > 0 && share < 1, "loss share " + share);
     assertTrue(f.get("ratio_agp_to_ce_cached_student_tiny_l128").asDouble() > 1, f.toString());
+    // a reused micro-step runs one backward instead of four: cheaper than the full AGP step
+    JsonNode ms = f.get("ms_per_sample_student_tiny_l128");
+    assertTrue(
+        ms.get("agp_reused_cached").asDouble() < ms.get("agp_cached").asDouble(), ms.toString());
+    assertTrue(f.get("ratio_amortised_agp_to_agp_cached_student_tiny_l128").asDouble() < 1);
     JsonNode phases = f.get("phase_ms_per_sample_agp_cached_student_tiny_l128");
     for (String phase : new String[] {"forward", "losses", "backwards", "snapshots", "combine"}) {
       assertTrue(phases.get(phase).asDouble() > 0, phase + " in " + phases);

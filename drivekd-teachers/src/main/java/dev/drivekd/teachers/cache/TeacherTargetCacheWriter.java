@@ -43,6 +43,7 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
   private final int samplesPerChunk;
   private final long maxChunkBytes;
   private final CachedPanel panel;
+  private final int firstChunk;
 
   private final List<CacheIndex.Chunk> chunks = new ArrayList<>();
   private final Set<Integer> written = new HashSet<>();
@@ -59,6 +60,7 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
     this.samplesPerChunk = b.samplesPerChunk;
     this.maxChunkBytes = b.maxChunkBytes;
     this.panel = b.panel;
+    this.firstChunk = b.firstChunk;
     if (panel != null) {
       panel.requireConsistent(recipe);
     }
@@ -204,10 +206,11 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
   }
 
   private void openChunk() throws IOException {
-    Path file = directory.resolve(ChunkFormat.fileName(chunks.size()));
+    int number = firstChunk + chunks.size();
+    Path file = directory.resolve(ChunkFormat.fileName(number));
     chunk = ChecksummedOutput.create(file);
     ByteBuffer head = ByteBuffer.allocate(ChunkFormat.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    head.put(ChunkFormat.MAGIC).putInt(ChunkFormat.VERSION).putInt(chunks.size());
+    head.put(ChunkFormat.MAGIC).putInt(ChunkFormat.VERSION).putInt(number);
     chunk.stream().write(head.array());
   }
 
@@ -241,28 +244,101 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
     if (finished || failed) {
       throw new IllegalStateException("the cache writer is " + (finished ? "finished" : "failed"));
     }
-    Path indexFile = directory.resolve(CacheIndex.FILE_NAME);
     try {
       if (chunk != null) {
         closeChunk();
       }
-      CacheIndex index =
-          new CacheIndex(
-              CacheIndex.FORMAT,
-              CacheIndex.VERSION,
-              "float32",
-              datasetFingerprint,
-              recipe,
-              panel,
-              written.size(),
-              chunks);
-      DurableFiles.writeAtomically(indexFile, JSON.writeValueAsBytes(index));
-      finished = true;
-      return index;
     } catch (IOException e) {
       failed = true;
-      throw new TeacherCacheException(indexFile, null, "cannot finish the cache: " + e, e);
+      throw new TeacherCacheException(directory, null, "cannot finish the cache: " + e, e);
     }
+    try {
+      CacheIndex index = writeIndex(directory, recipe, datasetFingerprint, panel, chunks);
+      finished = true;
+      return index;
+    } catch (RuntimeException e) {
+      failed = true;
+      throw e;
+    }
+  }
+
+  /**
+   * Closes the last chunk (fsynced) without writing an index: this writer made one shard of a cache
+   * that several writers fill (numbered from {@link Builder#optFirstChunk}); {@link #writeIndex}
+   * later lists the shards' chunks.
+   *
+   * @return the chunks written, in order
+   */
+  public List<CacheIndex.Chunk> finishShard() {
+    if (finished || failed) {
+      throw new IllegalStateException("the cache writer is " + (finished ? "finished" : "failed"));
+    }
+    try {
+      if (chunk != null) {
+        closeChunk();
+      }
+      finished = true;
+      return List.copyOf(chunks);
+    } catch (IOException e) {
+      failed = true;
+      throw new TeacherCacheException(directory, null, "cannot finish the shard: " + e, e);
+    }
+  }
+
+  /**
+   * Writes {@code index.json} atomically into {@code directory} for chunks already there (the
+   * shards' chunks, moved in): the cache becomes readable.
+   *
+   * @throws IllegalArgumentException when a sample is listed twice or a chunk file is missing
+   */
+  public static CacheIndex writeIndex(
+      Path directory,
+      CacheRecipe recipe,
+      String datasetFingerprint,
+      CachedPanel panel,
+      List<CacheIndex.Chunk> chunks) {
+    Set<Integer> samples = new HashSet<>();
+    Set<String> files = new HashSet<>();
+    for (CacheIndex.Chunk c : chunks) {
+      if (!files.add(c.file())) {
+        throw new IllegalArgumentException("chunk file " + c.file() + " is listed twice");
+      }
+      if (!Files.isRegularFile(directory.resolve(c.file()))) {
+        throw new IllegalArgumentException(
+            "chunk file " + directory.resolve(c.file()) + " is missing");
+      }
+      for (int sample : c.samples()) {
+        if (!samples.add(sample)) {
+          throw new IllegalArgumentException(
+              "sample " + sample + " is listed twice (again in " + c.file() + ")");
+        }
+      }
+    }
+    if (panel != null) {
+      panel.requireConsistent(recipe);
+    }
+    Path indexFile = directory.resolve(CacheIndex.FILE_NAME);
+    CacheIndex index =
+        new CacheIndex(
+            CacheIndex.FORMAT,
+            CacheIndex.VERSION,
+            "float32",
+            datasetFingerprint,
+            recipe,
+            panel,
+            samples.size(),
+            chunks);
+    try {
+      DurableFiles.writeAtomically(indexFile, JSON.writeValueAsBytes(index));
+    } catch (IOException e) {
+      throw new TeacherCacheException(indexFile, null, "cannot write the index: " + e, e);
+    }
+    return index;
+  }
+
+  /** The chunk file name of chunk number {@code n} ({@code chunk-NNNNNN.dktc}). */
+  public static String chunkFileName(int n) {
+    return ChunkFormat.fileName(n);
   }
 
   /** Abandons an unfinished cache (its folder then holds no index); a finished one is unchanged. */
@@ -291,6 +367,7 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
     private int samplesPerChunk = 64;
     private long maxChunkBytes = 1L << 30;
     private CachedPanel panel;
+    private int firstChunk;
 
     private Builder(Path directory, CacheRecipe recipe, String datasetFingerprint) {
       if (directory == null || recipe == null || datasetFingerprint == null) {
@@ -320,6 +397,18 @@ public final class TeacherTargetCacheWriter implements AutoCloseable {
      */
     public Builder optPanel(CachedPanel panel) {
       this.panel = panel;
+      return this;
+    }
+
+    /**
+     * Numbers this writer's chunks (file names and headers) from {@code n} instead of 0: a shard of
+     * a cache written by several writers, whose chunks must not collide (default 0).
+     */
+    public Builder optFirstChunk(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("the first chunk number must be >= 0, got " + n);
+      }
+      this.firstChunk = n;
       return this;
     }
 

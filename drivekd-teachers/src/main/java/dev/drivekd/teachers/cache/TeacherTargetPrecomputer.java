@@ -279,10 +279,7 @@ public final class TeacherTargetPrecomputer {
   public static final String PARTIAL_SUFFIX = ".partial";
 
   private CacheIndex precomputeInto(DrivingDataset dataset, Path directory) {
-    String dataSha =
-        datasetFingerprint != null
-            ? datasetFingerprint
-            : DataFingerprint.of(List.of(dataset.sourceFile()));
+    String dataSha = datasetFingerprint(dataset);
     for (Plan p : plans) {
       LOG.info(
           "teacher '{}' ({} layers, weights {}) plays {}: layers {} per sample",
@@ -292,10 +289,6 @@ public final class TeacherTargetPrecomputer {
           p.roles(),
           p.layers());
     }
-    int total = dataset.size();
-    long start = System.nanoTime();
-    long lastLog = start;
-    long bytes = 0;
     try (TeacherTargetCacheWriter writer =
             TeacherTargetCacheWriter.builder(directory, cacheRecipe, dataSha)
                 .optPanel(panel)
@@ -303,24 +296,86 @@ public final class TeacherTargetPrecomputer {
                 .optMaxChunkBytes(maxChunkBytes)
                 .create();
         NDManager base = NDManager.newBaseManager(device)) {
-      for (int i = 0; i < total; i++) {
-        SampleTargets targets = compute(base, i, dataset.get(i));
-        writer.append(targets);
-        for (CachedTarget t : targets.targets()) {
-          bytes += 4L * t.values().length;
-        }
-        long now = System.nanoTime();
-        PrecomputeProgress progress =
-            new PrecomputeProgress(i + 1, total, Duration.ofNanos(now - start), bytes);
-        if (progressListener != null) {
-          progressListener.accept(progress);
-        }
-        if (i + 1 == total || now - lastLog >= progressInterval.toNanos()) {
-          LOG.info("{}", progress.line());
-          lastLog = now;
-        }
-      }
+      writeSamples(writer, base, dataset, 0, dataset.size(), index -> {});
       return writer.finish();
+    }
+  }
+
+  /**
+   * Computes the targets of samples {@code [from, to)} into chunk files of {@code directory}
+   * (absent or empty), numbered from {@code firstChunk}, without an index: one shard of a cache
+   * that several workers fill. {@link TeacherTargetCacheWriter#writeIndex} lists the shards' chunks
+   * once every shard is done; the chunks hold exactly the bytes {@link #precompute} would write for
+   * these samples when the shard starts at a chunk boundary ({@code from} a multiple of the samples
+   * per chunk, {@code firstChunk = from / samplesPerChunk}) and no chunk reaches the byte limit.
+   *
+   * @param afterSample called with each sample's index once it is written (progress, tests)
+   * @return the chunks written, in order
+   */
+  public List<CacheIndex.Chunk> precomputeShard(
+      DrivingDataset dataset,
+      int from,
+      int to,
+      Path directory,
+      int firstChunk,
+      java.util.function.IntConsumer afterSample) {
+    if (from < 0 || to > dataset.size() || from >= to) {
+      throw new IllegalArgumentException(
+          "a shard of samples [" + from + ", " + to + ") of a dataset of " + dataset.size());
+    }
+    try (TeacherTargetCacheWriter writer =
+            TeacherTargetCacheWriter.builder(directory, cacheRecipe, datasetFingerprint(dataset))
+                .optPanel(panel)
+                .optSamplesPerChunk(samplesPerChunk)
+                .optMaxChunkBytes(maxChunkBytes)
+                .optFirstChunk(firstChunk)
+                .create();
+        NDManager base = NDManager.newBaseManager(device)) {
+      writeSamples(writer, base, dataset, from, to, afterSample);
+      return writer.finishShard();
+    }
+  }
+
+  /** The dataset fingerprint the index records: the given one, else the data file's SHA-256. */
+  public String datasetFingerprint(DrivingDataset dataset) {
+    return datasetFingerprint != null
+        ? datasetFingerprint
+        : DataFingerprint.of(List.of(dataset.sourceFile()));
+  }
+
+  /** Samples per chunk file. */
+  public int samplesPerChunk() {
+    return samplesPerChunk;
+  }
+
+  private void writeSamples(
+      TeacherTargetCacheWriter writer,
+      NDManager base,
+      DrivingDataset dataset,
+      int from,
+      int to,
+      java.util.function.IntConsumer afterSample) {
+    int total = to - from;
+    long start = System.nanoTime();
+    long lastLog = start;
+    long bytes = 0;
+    for (int i = from; i < to; i++) {
+      SampleTargets targets = compute(base, i, dataset.get(i));
+      writer.append(targets);
+      afterSample.accept(i);
+      for (CachedTarget t : targets.targets()) {
+        bytes += 4L * t.values().length;
+      }
+      long now = System.nanoTime();
+      PrecomputeProgress progress =
+          new PrecomputeProgress(i - from + 1, total, Duration.ofNanos(now - start), bytes);
+      if (progressListener != null) {
+        progressListener.accept(progress);
+      }
+      if (i + 1 == to || now - lastLog >= progressInterval.toNanos()) {
+        LOG.info("{}", progress.line());
+        lastLog = now;
+      }
     }
   }
 

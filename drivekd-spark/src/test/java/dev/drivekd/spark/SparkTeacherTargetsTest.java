@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.drivekd.examples.cli.DriveKdCommand;
 import dev.drivekd.teachers.cache.CacheIndex;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +16,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The Spark job in {@code local[2]} on SynthDrive data with its three teachers: the committed cache
@@ -38,21 +34,7 @@ class SparkTeacherTargetsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    StringWriter err = new StringWriter();
-    CommandLine cli = DriveKdCommand.newCommandLine();
-    cli.setErr(new PrintWriter(err));
-    cli.setOut(new PrintWriter(new StringWriter()));
-    int status =
-        cli.execute(
-            "generate",
-            "--out",
-            data.toString(),
-            "--split",
-            "labelled",
-            "--scenes",
-            "6",
-            "--with-teachers");
-    assertEquals(0, status, err.toString());
+    SynthDriveRecipeFile.generate(data, 6);
     recipe = writeRecipe(data, "all", "perception", "reasoning", "planning");
     // 6 scenes x 3 questions = 18 samples: chunks of 4, 5 chunks, the last one short
     single = data.resolve("single-machine-cache");
@@ -81,34 +63,7 @@ class SparkTeacherTargetsTest {
   }
 
   static Path writeRecipe(Path data, String name, String... teachers) throws IOException {
-    StringBuilder yaml = new StringBuilder();
-    yaml.append("seed: 5\n")
-        .append("output: ")
-        .append(data.resolve("runs").resolve(name))
-        .append('\n')
-        .append("data: {file: ")
-        .append(data)
-        .append("/labelled.json}\n")
-        .append("tokenizer: {kind: word, path: ")
-        .append(data)
-        .append("/tokenizer.json}\n")
-        .append("student: {preset: student-tiny, init: fan_in, seed: 1}\n")
-        .append("teachers:\n")
-        .append("  cache: ")
-        .append(data.resolve("cache-" + name))
-        .append('\n');
-    for (String t : teachers) {
-      yaml.append("  ")
-          .append(t)
-          .append(": {folder: ")
-          .append(data)
-          .append("/teachers/")
-          .append(t)
-          .append("}\n");
-    }
-    Path f = data.resolve(name + ".yaml");
-    Files.writeString(f, yaml.toString());
-    return f;
+    return SynthDriveRecipeFile.write(data, name, teachers);
   }
 
   private SparkTeacherTargets job(TaskFaults faults) throws Exception {

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cp_file=$(mktemp)
 trap 'rm -f "$cp_file"' EXIT
-mvn -B -q -o -pl drivekd-spark dependency:build-classpath -Dmdep.outputFile="$cp_file" \
+mvn -B -q -pl drivekd-spark dependency:build-classpath -Dmdep.outputFile="$cp_file" \
   -Dmdep.includeScope=test
 opts=$(sed -n 's:.*<spark.test.jvm.options>\(.*\)</spark.test.jvm.options>.*:\1:p' drivekd-spark/pom.xml)
 # shellcheck disable=SC2086

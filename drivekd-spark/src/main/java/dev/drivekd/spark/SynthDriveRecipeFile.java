@@ -1,11 +1,12 @@
 package dev.drivekd.spark;
 
 import dev.drivekd.examples.cli.DriveKdCommand;
+import dev.drivekd.examples.recipe.SynthDriveRecipes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine;
 
 /** SynthDrive data with the shipped teachers, and a recipe over it: the job's worked example. */
@@ -39,31 +40,11 @@ final class SynthDriveRecipeFile {
    * teachers of {@code data/teachers}, the cache folder {@code data/cache-<name>}.
    */
   static Path write(Path data, String name, String... teachers) throws IOException {
-    StringBuilder yaml = new StringBuilder();
-    yaml.append("seed: 5\n")
-        .append("output: ")
-        .append(data.resolve("runs").resolve(name))
-        .append('\n')
-        .append("data: {file: ")
-        .append(data.resolve("labelled.json"))
-        .append("}\n")
-        .append("tokenizer: {kind: word, path: ")
-        .append(data.resolve("tokenizer.json"))
-        .append("}\n")
-        .append("student: {preset: student-tiny, init: fan_in, seed: 1}\n")
-        .append("teachers:\n")
-        .append("  cache: ")
-        .append(data.resolve("cache-" + name))
-        .append('\n');
-    for (String t : teachers) {
-      yaml.append("  ")
-          .append(t)
-          .append(": {folder: ")
-          .append(data.resolve("teachers").resolve(t))
-          .append("}\n");
-    }
-    Path f = data.resolve(name + ".yaml");
-    Files.writeString(f, yaml.toString());
-    return f;
+    return SynthDriveRecipes.write(
+        data.resolve(name + ".yaml"),
+        data.resolve("runs").resolve(name),
+        data,
+        data.resolve("cache-" + name),
+        List.of(teachers));
   }
 }

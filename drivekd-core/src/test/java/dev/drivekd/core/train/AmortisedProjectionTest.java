@@ -52,11 +52,7 @@ class AmortisedProjectionTest {
   }
 
   private DistillationTrainer.Builder trainer(InternVlModel student, TeacherTargets teachers) {
-    return DistillationTrainer.builder()
-        .setStudent(student)
-        .setEncoder(fixture.encoder(student.card()))
-        .optTeachers(teachers)
-        .optSeed(5);
+    return fixture.trainer(student, teachers);
   }
 
   @Test
@@ -296,10 +292,6 @@ class AmortisedProjectionTest {
   }
 
   private static List<float[]> weights(InternVlModel model) {
-    List<float[]> out = new ArrayList<>();
-    for (Parameter p : model.trainableParameters()) {
-      out.add(p.getArray().toFloatArray());
-    }
-    return out;
+    return TrainerFixture.weights(model);
   }
 }

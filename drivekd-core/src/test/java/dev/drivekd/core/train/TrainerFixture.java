@@ -1,5 +1,6 @@
 package dev.drivekd.core.train;
 
+import ai.djl.nn.Parameter;
 import dev.drivekd.core.attention.LayerMaps;
 import dev.drivekd.core.data.Capability;
 import dev.drivekd.core.data.DrivingSample;
@@ -8,9 +9,12 @@ import dev.drivekd.core.model.ModelCard;
 import dev.drivekd.core.model.ModelOutput;
 import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
+import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.testing.TinyDriving;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
@@ -25,6 +29,24 @@ final class TrainerFixture extends TinyDriving {
   /** The same images with other questions and answers. */
   TrainerFixture(Path dir, String[][] samples) {
     super(dir, samples);
+  }
+
+  /** A trainer of {@code student} with this fixture's encoder, {@code teachers} and seed 5. */
+  DistillationTrainer.Builder trainer(InternVlModel student, TeacherTargets teachers) {
+    return DistillationTrainer.builder()
+        .setStudent(student)
+        .setEncoder(encoder(student.card()))
+        .optTeachers(teachers)
+        .optSeed(5);
+  }
+
+  /** Every trainable parameter's values, in the model's order. */
+  static List<float[]> weights(InternVlModel model) {
+    List<float[]> out = new ArrayList<>();
+    for (Parameter p : model.trainableParameters()) {
+      out.add(p.getArray().toFloatArray());
+    }
+    return out;
   }
 
   /** One live teacher for every capability, run once per sample with the union of layers. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drivekd.core.train.checkpoint.CheckpointException;
 import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.checkpoint.StoredCheckpoint;
+import dev.drivekd.examples.recipe.SynthDriveRecipes;
 import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -372,37 +373,15 @@ final class FaultCampaign {
    * cached into {@code cache}), dynamic loss weights, a checkpoint after every optimizer step.
    */
   static Path recipe(Path work, Path data, String name, Path cache, int epochs) throws IOException {
-    StringBuilder yaml = new StringBuilder();
-    yaml.append("seed: 5\n")
-        .append("output: ")
-        .append(work.resolve("runs").resolve(name))
-        .append('\n')
-        .append("data: {file: ")
-        .append(data.resolve("labelled.json"))
-        .append("}\n")
-        .append("tokenizer: {kind: word, path: ")
-        .append(data.resolve("tokenizer.json"))
-        .append("}\n")
-        .append("student: {preset: student-tiny, init: fan_in, seed: 1}\n")
-        .append("teachers:\n");
-    if (cache != null) {
-      yaml.append("  cache: ").append(cache).append('\n');
-    }
-    for (String t : List.of("perception", "planning")) {
-      yaml.append("  ")
-          .append(t)
-          .append(": {folder: ")
-          .append(data.resolve("teachers").resolve(t))
-          .append("}\n");
-    }
-    yaml.append("loss_weights: {dynamic: true}\n")
-        .append("optimizer: {learning_rate: 3.0e-3}\n")
-        .append("training: {epochs: ")
-        .append(epochs)
-        .append(", micro_batch: 1, accumulation: 1}\n")
-        .append("checkpoints: {every: 1, keep_last: 3}\n");
-    Path file = work.resolve(name + ".yaml");
-    Files.writeString(file, yaml.toString());
-    return file;
+    return SynthDriveRecipes.write(
+        work.resolve(name + ".yaml"),
+        work.resolve("runs").resolve(name),
+        data,
+        cache,
+        List.of("perception", "planning"),
+        "loss_weights: {dynamic: true}",
+        "optimizer: {learning_rate: 3.0e-3}",
+        "training: {epochs: " + epochs + ", micro_batch: 1, accumulation: 1}",
+        "checkpoints: {every: 1, keep_last: 3}");
   }
 }

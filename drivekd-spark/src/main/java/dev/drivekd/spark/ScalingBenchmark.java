@@ -1,5 +1,6 @@
 package dev.drivekd.spark;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -45,6 +46,7 @@ public final class ScalingBenchmark {
     SynthDriveRecipeFile.generate(data, (samples + 2) / 3);
     Path recipe = SynthDriveRecipeFile.write(data, "bench", "perception", "reasoning", "planning");
     RecipeTeacherSetup setup = RecipeTeacherSetup.of(recipe, perChunk);
+    Engine.getEngine("PyTorch");
     JniUtils.setNumThreads(1);
     Precomputation p = ExecutorTeachers.get(setup);
     int n = p.dataset().size();

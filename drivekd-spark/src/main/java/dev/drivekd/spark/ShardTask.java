@@ -1,5 +1,6 @@
 package dev.drivekd.spark;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,6 +35,7 @@ final class ShardTask implements Function<ShardPlan, ShardResult> {
     int attempt = task == null ? 0 : task.attemptNumber();
     long taskId = task == null ? 0 : task.taskAttemptId();
     if (threadsPerTask > 0) {
+      Engine.getEngine("PyTorch"); // loads libtorch in a fresh executor JVM
       JniUtils.setNumThreads(threadsPerTask);
     }
     Path folder =

@@ -56,7 +56,12 @@ class GraphConstantsRuleTest {
     List<Path> files = new ArrayList<>();
     try (Stream<Path> modules = Files.list(root)) {
       for (Path module :
-          modules.filter(p -> p.getFileName().toString().startsWith("drivekd-")).toList()) {
+          modules
+              .filter(p -> p.getFileName().toString().startsWith("drivekd-"))
+              // the Spark job runs teacher forwards only (no graph) and compiles against Spark
+              // and the examples, which this module's class path lacks
+              .filter(p -> !p.getFileName().toString().equals("drivekd-spark"))
+              .toList()) {
         Path sources = module.resolve("src/main/java");
         if (Files.isDirectory(sources)) {
           try (Stream<Path> walk = Files.walk(sources)) {

@@ -4,7 +4,6 @@ import dev.drivekd.examples.recipe.Recipe;
 import dev.drivekd.examples.recipe.RecipeReader;
 import dev.drivekd.examples.recipe.RecipeRun;
 import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
-import dev.drivekd.teachers.panel.TeacherPanel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -43,14 +42,7 @@ public record RecipeTeacherSetup(String recipeFile, String recipeText, int sampl
     RecipeRun run = RecipeRun.open(recipeFile, recipe);
     try {
       TeacherTargetPrecomputer precomputer =
-          TeacherTargetPrecomputer.builder()
-              .setTeachers(TeacherPanel.of(run.teachers()))
-              .optRecipe(run.distillation())
-              .setEncoder(run.encoder())
-              .setStudent(run.student().card())
-              .optCapabilities(run.cachedCapabilities())
-              .optSamplesPerChunk(samplesPerChunk)
-              .build();
+          run.teacherTargets().optSamplesPerChunk(samplesPerChunk).build();
       return new Precomputation(run.dataset(), precomputer, run);
     } catch (RuntimeException e) {
       run.close();

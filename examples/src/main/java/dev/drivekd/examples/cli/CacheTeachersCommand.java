@@ -4,8 +4,6 @@ import dev.drivekd.examples.recipe.Recipe;
 import dev.drivekd.examples.recipe.RecipeReader;
 import dev.drivekd.examples.recipe.RecipeRun;
 import dev.drivekd.teachers.cache.CacheIndex;
-import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
-import dev.drivekd.teachers.panel.TeacherPanel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -60,12 +58,7 @@ final class CacheTeachersCommand implements Callable<Integer> {
     try (RecipeRun run = RecipeRun.open(recipeFile.toString(), recipe)) {
       long began = System.nanoTime();
       CacheIndex index =
-          TeacherTargetPrecomputer.builder()
-              .setTeachers(TeacherPanel.of(run.teachers()))
-              .optRecipe(run.distillation())
-              .setEncoder(run.encoder())
-              .setStudent(run.student().card())
-              .optCapabilities(run.cachedCapabilities())
+          run.teacherTargets()
               .build()
               .precompute(run.dataset(), cache); // via a .partial folder, renamed when done
       Map<String, Object> f = new LinkedHashMap<>();

@@ -31,6 +31,8 @@ import dev.drivekd.core.train.weighting.LossWeighting;
 import dev.drivekd.core.train.weighting.MixingMatrix;
 import dev.drivekd.core.train.weighting.TaskKeys;
 import dev.drivekd.gradproj.GradientProjection;
+import dev.drivekd.teachers.cache.TeacherTargetPrecomputer;
+import dev.drivekd.teachers.panel.TeacherPanel;
 import dev.drivekd.teachers.torchscript.TorchScriptVlm;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -165,6 +167,20 @@ public final class RecipeRun implements AutoCloseable {
               });
     }
     return out;
+  }
+
+  /**
+   * A precomputer of the recipe's cached teacher targets: its teachers, signals and student
+   * encoding, restricted to {@link #cachedCapabilities()} ({@code cache-teachers} and the Spark job
+   * build theirs here).
+   */
+  public TeacherTargetPrecomputer.Builder teacherTargets() {
+    return TeacherTargetPrecomputer.builder()
+        .setTeachers(TeacherPanel.of(teachers()))
+        .optRecipe(distillation())
+        .setEncoder(encoder())
+        .setStudent(student().card())
+        .optCapabilities(cachedCapabilities());
   }
 
   /** The signals and losses per capability. */

@@ -22,7 +22,6 @@ import dev.drivekd.core.train.checkpoint.CheckpointStore;
 import dev.drivekd.core.train.listener.DistillationListener;
 import dev.drivekd.core.train.listener.EpochReport;
 import dev.drivekd.core.train.listener.MicroStepReport;
-import dev.drivekd.core.train.listener.StepReport;
 import dev.drivekd.core.train.schedule.LrSchedule;
 import dev.drivekd.gradproj.GradientProjection;
 import java.nio.file.Path;
@@ -234,15 +233,7 @@ class AmortisedProjectionTest {
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
             resumable(student, teacher, runB, false)
-                .addListener(
-                    new DistillationListener() {
-                      @Override
-                      public void onStep(StepReport report) {
-                        if (report.optimizerStep() == 7) {
-                          throw new IllegalStateException("simulated crash");
-                        }
-                      }
-                    })
+                .addListener(TrainerFixture.crashAfterStep(7))
                 .build()) {
       assertThrows(IllegalStateException.class, () -> t.fit(fixture.dataset));
     }

@@ -273,15 +273,7 @@ class DistillationTrainerTest {
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
             resumable(student, teacher, runB, false)
-                .addListener(
-                    new DistillationListener() {
-                      @Override
-                      public void onStep(StepReport report) {
-                        if (report.optimizerStep() == 5) {
-                          throw new IllegalStateException("simulated crash");
-                        }
-                      }
-                    })
+                .addListener(TrainerFixture.crashAfterStep(5))
                 .build()) {
       assertThrows(IllegalStateException.class, () -> t.fit(fixture.dataset));
     }

@@ -11,6 +11,8 @@ import dev.drivekd.core.model.VisionLanguageModel;
 import dev.drivekd.core.model.VlmBatch;
 import dev.drivekd.core.model.internvl.InternVlModel;
 import dev.drivekd.core.testing.TinyDriving;
+import dev.drivekd.core.train.listener.DistillationListener;
+import dev.drivekd.core.train.listener.StepReport;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -47,6 +49,18 @@ final class TrainerFixture extends TinyDriving {
       out.add(p.getArray().toFloatArray());
     }
     return out;
+  }
+
+  /** A listener that throws ("simulated crash") after optimizer step {@code step}. */
+  static DistillationListener crashAfterStep(long step) {
+    return new DistillationListener() {
+      @Override
+      public void onStep(StepReport report) {
+        if (report.optimizerStep() == step) {
+          throw new IllegalStateException("simulated crash");
+        }
+      }
+    };
   }
 
   /** One live teacher for every capability, run once per sample with the union of layers. */

@@ -5,18 +5,10 @@
 # Run from anywhere after `mvn -B install -DskipTests` in the repository. On a cluster, use
 # spark-submit instead (docs/scale-out.md).
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
 master="local[*]"
 if [ "${1:-}" = "--master" ]; then
   master="$2"
   shift 2
 fi
-cp_file=$(mktemp)
-trap 'rm -f "$cp_file"' EXIT
-mvn -B -q -f "$root/drivekd-spark/pom.xml" dependency:build-classpath \
-  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test
-opts=$(sed -n 's:.*<spark.test.jvm.options>\(.*\)</spark.test.jvm.options>.*:\1:p' \
-  "$root/drivekd-spark/pom.xml")
-# shellcheck disable=SC2086
-exec java $opts -Dspark.master="$master" -Dai.djl.offline=true \
-  -cp "$root/drivekd-spark/target/classes:$(cat "$cp_file")" dev.drivekd.spark.TeacherTargetsJob "$@"
+exec "$(dirname "$0")/java-with-spark.sh" -Dspark.master="$master" \
+  dev.drivekd.spark.TeacherTargetsJob "$@"

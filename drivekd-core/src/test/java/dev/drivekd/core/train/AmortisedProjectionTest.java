@@ -50,10 +50,6 @@ class AmortisedProjectionTest {
     fixture = new TrainerFixture(dir);
   }
 
-  private DistillationTrainer.Builder trainer(InternVlModel student, TeacherTargets teachers) {
-    return fixture.trainer(student, teachers);
-  }
-
   @Test
   void refreshingEveryMicroStepIsPlainAgpBitForBit() {
     List<float[]> plain = weightsAfter(GradientProjection.agp(), 3);
@@ -69,7 +65,8 @@ class AmortisedProjectionTest {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
-            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+            fixture
+                .trainer(student, new TrainerFixture.LiveTeacher(teacher))
                 .optProjection(projection)
                 .optAccumulation(2)
                 .optEpochs(epochs)
@@ -85,7 +82,7 @@ class AmortisedProjectionTest {
         assertTrue(s.reuse().minDriftCosine() > 0.5, s.reuse().toString());
         assertTrue(s.reuse().minFitCosine() > 0.9, s.reuse().toString());
       }
-      return weights(student);
+      return TrainerFixture.weights(student);
     }
   }
 
@@ -94,7 +91,8 @@ class AmortisedProjectionTest {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
-            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+            fixture
+                .trainer(student, new TrainerFixture.LiveTeacher(teacher))
                 .optProjection(GradientProjection.agp().optRefreshEvery(2))
                 .optAccumulation(4)
                 .build()) {
@@ -156,7 +154,8 @@ class AmortisedProjectionTest {
             }
           };
       try (DistillationTrainer t =
-          trainer(student, poisonedSecond)
+          fixture
+              .trainer(student, poisonedSecond)
               .optProjection(GradientProjection.agp().optRefreshEvery(8))
               .optAccumulation(8)
               .build()) {
@@ -225,7 +224,7 @@ class AmortisedProjectionTest {
         TrainingSummary s = t.fit(fixture.dataset);
         assertTrue(s.reuse().reusedMicroSteps() > 0);
       }
-      uninterrupted = weights(student);
+      uninterrupted = TrainerFixture.weights(student);
     }
     assertEquals(arrays.get(1), arrays.get(arrays.size() - 1), "managed arrays " + arrays);
     Path runB = dir.resolve("run-b");
@@ -241,7 +240,7 @@ class AmortisedProjectionTest {
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t = resumable(student, teacher, runB, true).build()) {
       t.fit(fixture.dataset);
-      List<float[]> resumed = weights(student);
+      List<float[]> resumed = TrainerFixture.weights(student);
       // bit for bit: lost multipliers or refresh counters would move them
       for (int i = 0; i < resumed.size(); i++) {
         assertArrayEquals(uninterrupted.get(i), resumed.get(i), "parameter " + i);
@@ -251,7 +250,8 @@ class AmortisedProjectionTest {
 
   private DistillationTrainer.Builder resumable(
       InternVlModel student, InternVlModel teacher, Path runDir, boolean resume) {
-    return trainer(student, new TrainerFixture.LiveTeacher(teacher))
+    return fixture
+        .trainer(student, new TrainerFixture.LiveTeacher(teacher))
         .optProjection(GradientProjection.agp().optRefreshEvery(3))
         .optAccumulation(2)
         .optEpochs(4)
@@ -280,9 +280,5 @@ class AmortisedProjectionTest {
       s += a[i] * b[i];
     }
     return s;
-  }
-
-  private static List<float[]> weights(InternVlModel model) {
-    return TrainerFixture.weights(model);
   }
 }

@@ -66,10 +66,6 @@ class DistillationTrainerTest {
     fixture = new TrainerFixture(dir);
   }
 
-  private DistillationTrainer.Builder trainer(InternVlModel student, TeacherTargets teachers) {
-    return fixture.trainer(student, teachers);
-  }
-
   @Test
   void oneMicroStepEqualsSeparatePassesCombinedByGradproj() {
     try (InternVlModel student = fixture.model("student-tiny", 1);
@@ -79,7 +75,7 @@ class DistillationTrainerTest {
       LossWeighting weights = LossWeighting.staticWeights(TaskKeys.defaultStaticWeights());
       DrivingSample sample = fixture.dataset.get(0);
       try (DistillationTrainer t =
-          trainer(student, live).optAccumulation(2).optLossWeighting(weights).build()) {
+          fixture.trainer(student, live).optAccumulation(2).optLossWeighting(weights).build()) {
         t.updates().beginEpoch(2);
         MicroStepReport report = t.updates().train(List.of(0), List.of(sample));
         assertNull(report.skipped());
@@ -199,7 +195,8 @@ class DistillationTrainerTest {
             }
           };
       try (DistillationTrainer t =
-          trainer(student, new TrainerFixture.LiveTeacher(teacher))
+          fixture
+              .trainer(student, new TrainerFixture.LiveTeacher(teacher))
               .optAccumulation(2)
               .optSchedule(LrSchedule.constant(3e-3))
               // attention MSEs are ~1e-3 against a CE of ~4: weight them up so that they matter
@@ -266,7 +263,7 @@ class DistillationTrainerTest {
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t = resumable(student, teacher, dir.resolve("run-a"), false).build()) {
       t.fit(fixture.dataset);
-      uninterrupted = weights(student);
+      uninterrupted = TrainerFixture.weights(student);
     }
     Path runB = dir.resolve("run-b");
     try (InternVlModel student = fixture.model("student-tiny", 1);
@@ -285,7 +282,7 @@ class DistillationTrainerTest {
       TrainingSummary rest = t.fit(fixture.dataset);
       assertEquals(9, rest.optimizerSteps());
       assertEquals(4 + 6, rest.microSteps(), "the rest of epoch 1, then epoch 2");
-      List<float[]> resumed = weights(student);
+      List<float[]> resumed = TrainerFixture.weights(student);
       // bit for bit: a lost optimizer, weighting, schedule or data-order state would move them
       for (int i = 0; i < resumed.size(); i++) {
         assertArrayEquals(uninterrupted.get(i), resumed.get(i), "parameter " + i);
@@ -295,7 +292,8 @@ class DistillationTrainerTest {
 
   private DistillationTrainer.Builder resumable(
       InternVlModel student, InternVlModel teacher, Path runDir, boolean resume) {
-    return trainer(student, new TrainerFixture.LiveTeacher(teacher))
+    return fixture
+        .trainer(student, new TrainerFixture.LiveTeacher(teacher))
         .optAccumulation(2)
         .optEpochs(3)
         .optSchedule(LrSchedule.cosine(1e-3, 9, 2, 0.1))
@@ -314,7 +312,8 @@ class DistillationTrainerTest {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.model("teacher-small", 2);
         DistillationTrainer t =
-            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+            fixture
+                .trainer(student, new TrainerFixture.LiveTeacher(teacher))
                 .optProjection(GradientProjection.none())
                 .optLossWeighting(weights)
                 .optAccumulation(4)
@@ -327,7 +326,8 @@ class DistillationTrainerTest {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.model("teacher-small", 2);
         DistillationTrainer t =
-            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+            fixture
+                .trainer(student, new TrainerFixture.LiveTeacher(teacher))
                 .optProjection(GradientProjection.none())
                 .optLossWeighting(LossWeighting.staticWeights(TaskKeys.defaultStaticWeights()))
                 .optAccumulation(2)
@@ -377,7 +377,8 @@ class DistillationTrainerTest {
             }
           };
       try (DistillationTrainer t =
-          trainer(student, new TrainerFixture.LiveTeacher(teacher))
+          fixture
+              .trainer(student, new TrainerFixture.LiveTeacher(teacher))
               .optAccumulation(4)
               .optEpochs(50)
               .optPrefetch(true) // prepared samples live in the trainer's manager until used
@@ -406,13 +407,14 @@ class DistillationTrainerTest {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
-            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+            fixture
+                .trainer(student, new TrainerFixture.LiveTeacher(teacher))
                 .optAccumulation(2)
                 .optEpochs(2)
                 .optPrefetch(prefetch)
                 .build()) {
       assertEquals(12, t.fit(fixture.dataset).microSteps());
-      return weights(student);
+      return TrainerFixture.weights(student);
     }
   }
 
@@ -423,7 +425,8 @@ class DistillationTrainerTest {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
-            trainer(student, new TrainerFixture.LiveTeacher(teacher))
+            fixture
+                .trainer(student, new TrainerFixture.LiveTeacher(teacher))
                 .optShuffle(false)
                 .optAccumulation(2)
                 .build()) {
@@ -485,7 +488,10 @@ class DistillationTrainerTest {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         InternVlModel teacher = fixture.teacher(2);
         DistillationTrainer t =
-            trainer(student, new TrainerFixture.LiveTeacher(teacher)).optAccumulation(4).build()) {
+            fixture
+                .trainer(student, new TrainerFixture.LiveTeacher(teacher))
+                .optAccumulation(4)
+                .build()) {
       t.updates().beginEpoch(4);
       for (int i = 0; i < 3; i++) {
         assertNull(t.updates().train(List.of(i), List.of(fixture.dataset.get(i))).skipped());
@@ -498,7 +504,8 @@ class DistillationTrainerTest {
   void crossEntropyAloneTrainsWithoutTeachers() {
     try (InternVlModel student = fixture.model("student-tiny", 1);
         DistillationTrainer t =
-            trainer(student, null)
+            fixture
+                .trainer(student, null)
                 .optAccumulation(1)
                 .optSchedule(LrSchedule.constant(3e-3))
                 .optEpochs(6)
@@ -528,8 +535,8 @@ class DistillationTrainerTest {
               return maps;
             }
           };
-      List<float[]> before = weights(student);
-      try (DistillationTrainer t = trainer(student, poisoned).optAccumulation(1).build()) {
+      List<float[]> before = TrainerFixture.weights(student);
+      try (DistillationTrainer t = fixture.trainer(student, poisoned).optAccumulation(1).build()) {
         t.updates().beginEpoch(1);
         MicroStepReport r = t.updates().train(List.of(4), List.of(fixture.dataset.get(4)));
         assertNotNull(r.skipped());
@@ -537,7 +544,7 @@ class DistillationTrainerTest {
         assertEquals(1, t.skippedUpdates());
         assertTrue(r.optimizerStepped());
       }
-      List<float[]> after = weights(student);
+      List<float[]> after = TrainerFixture.weights(student);
       for (int i = 0; i < before.size(); i++) {
         assertTrue(java.util.Arrays.equals(before.get(i), after.get(i)), "parameter " + i);
       }
@@ -564,9 +571,10 @@ class DistillationTrainerTest {
               return maps;
             }
           };
-      List<float[]> before = weights(student);
+      List<float[]> before = TrainerFixture.weights(student);
       try (DistillationTrainer t =
-          trainer(student, poisoned)
+          fixture
+              .trainer(student, poisoned)
               .optAccumulation(2)
               .optEpochs(50)
               .optPrefetch(false)
@@ -581,7 +589,7 @@ class DistillationTrainerTest {
         assertEquals(5, t.skippedUpdates());
       }
       assertEquals(5, served.get(), "stopped at the fifth bad micro-step, not 50 epochs later");
-      List<float[]> after = weights(student);
+      List<float[]> after = TrainerFixture.weights(student);
       for (int i = 0; i < before.size(); i++) {
         assertTrue(java.util.Arrays.equals(before.get(i), after.get(i)), "parameter " + i);
       }
@@ -607,7 +615,7 @@ class DistillationTrainerTest {
               return maps;
             }
           };
-      try (DistillationTrainer t = trainer(student, longer).optAccumulation(1).build()) {
+      try (DistillationTrainer t = fixture.trainer(student, longer).optAccumulation(1).build()) {
         t.updates().beginEpoch(1);
         IllegalArgumentException e =
             assertThrows(
@@ -617,10 +625,6 @@ class DistillationTrainerTest {
         assertTrue(e.getMessage().contains("saw"), e.getMessage());
       }
     }
-  }
-
-  private static List<float[]> weights(InternVlModel model) {
-    return TrainerFixture.weights(model);
   }
 
   @Test
@@ -643,16 +647,17 @@ class DistillationTrainerTest {
           assertThrows(
               IllegalArgumentException.class,
               () ->
-                  trainer(student, new TrainerFixture.LiveTeacher(teacher))
+                  fixture
+                      .trainer(student, new TrainerFixture.LiveTeacher(teacher))
                       .optRecipe(missingLayer)
                       .build());
       assertTrue(e.getMessage().contains("planning"), e.getMessage());
       e =
           assertThrows(
               IllegalArgumentException.class,
-              () -> trainer(student, new TrainerFixture.LiveTeacher(stranger)).build());
+              () -> fixture.trainer(student, new TrainerFixture.LiveTeacher(stranger)).build());
       assertTrue(e.getMessage().contains("tokenizer"), e.getMessage());
-      try (DistillationTrainer t = trainer(student, null).build()) {
+      try (DistillationTrainer t = fixture.trainer(student, null).build()) {
         DrivingDataset empty = new DrivingDataset(dir.resolve("empty.json"), List.of(), List.of());
         e = assertThrows(IllegalArgumentException.class, () -> t.fit(empty));
         assertTrue(e.getMessage().contains("empty.json"), e.getMessage());

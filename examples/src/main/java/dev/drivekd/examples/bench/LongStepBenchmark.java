@@ -170,6 +170,18 @@ final class LongStepBenchmark implements AutoCloseable {
     return CachedTeacherTargets.builder(cacheDir).setStudent(student).setDataset(dataset).open();
   }
 
+  /** A trainer over the dataset in one optimizer step per epoch (accumulation = its size). */
+  private DistillationTrainer.Builder trainer(
+      InternVlModel student, int epochs, GradientProjection projection) {
+    return DistillationTrainer.builder()
+        .setStudent(student)
+        .setEncoder(encoder(student.card()))
+        .optAccumulation(dataset.size())
+        .optEpochs(epochs)
+        .optSeed(TRAINER_SEED)
+        .optProjection(projection);
+  }
+
   /** What one epoch over the dataset cost. */
   record Epoch(double seconds, Map<String, Double> phaseSeconds, double peakMb) {}
 
@@ -185,14 +197,7 @@ final class LongStepBenchmark implements AutoCloseable {
     if (memory) {
       ResidentMemory.resetPeak();
     }
-    DistillationTrainer.Builder b =
-        DistillationTrainer.builder()
-            .setStudent(student)
-            .setEncoder(encoder(student.card()))
-            .optAccumulation(dataset.size())
-            .optEpochs(1)
-            .optSeed(TRAINER_SEED)
-            .optProjection(GradientProjection.agp());
+    DistillationTrainer.Builder b = trainer(student, 1, GradientProjection.agp());
     if (teachers != null) {
       b.optTeachers(new TrainerBenchmark.Unclosed(teachers));
     }
@@ -219,13 +224,7 @@ final class LongStepBenchmark implements AutoCloseable {
     long[] epochEnds = new long[2];
     int[] epochs = {0};
     DistillationTrainer.Builder b =
-        DistillationTrainer.builder()
-            .setStudent(student)
-            .setEncoder(encoder(student.card()))
-            .optAccumulation(dataset.size())
-            .optEpochs(2)
-            .optSeed(TRAINER_SEED)
-            .optProjection(GradientProjection.agp().optRefreshEvery(4 * dataset.size()))
+        trainer(student, 2, GradientProjection.agp().optRefreshEvery(4 * dataset.size()))
             .optTeachers(new TrainerBenchmark.Unclosed(teachers))
             .addListener(
                 new DistillationListener() {
